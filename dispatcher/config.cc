@@ -1,0 +1,192 @@
+#include "dispatcher/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+namespace bulkd::dispatcher {
+namespace {
+
+[[noreturn]] void Fail(const std::string& key, const std::string& what) {
+  throw std::runtime_error("config: " + key + ": " + what);
+}
+
+template <typename T>
+T As(const YAML::Node& node, const std::string& key, const char* expected) {
+  try {
+    return node.as<T>();
+  } catch (const YAML::Exception&) {
+    Fail(key, std::string("expected ") + expected);
+  }
+}
+
+template <typename T>
+void ReadInt(const YAML::Node& node, const std::string& key, T& out, int64_t min, int64_t max) {
+  const auto value = As<int64_t>(node, key, "an integer");
+  if (value < min || value > max) {
+    Fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+  }
+  out = static_cast<T>(value);
+}
+
+void ReadString(const YAML::Node& node, const std::string& key, std::string& out) {
+  if (!node.IsScalar()) Fail(key, "expected a string");
+  out = node.as<std::string>();
+}
+
+using FieldReader = std::function<void(const YAML::Node&, const std::string&)>;
+
+// Reads a mapping whose keys must all be known: a typo in a rate limit or a port is
+// an error, not a silently ignored line.
+void ReadSection(const YAML::Node& node, const std::string& section,
+                 const std::map<std::string, FieldReader>& fields) {
+  if (!node) return;
+  if (!node.IsMap()) Fail(section, "expected a mapping");
+  for (const auto& item : node) {
+    const std::string name = item.first.as<std::string>();
+    const std::string key = section.empty() ? name : section + "." + name;
+    auto it = fields.find(name);
+    if (it == fields.end()) Fail(key, "unknown key");
+    it->second(item.second, key);
+  }
+}
+
+void ReadKafka(const YAML::Node& node, KafkaConfig& c) {
+  ReadSection(node, "kafka", {
+      {"brokers", [&](const YAML::Node& n, const std::string& k) { ReadString(n, k, c.brokers); }},
+      {"group_id", [&](const YAML::Node& n, const std::string& k) { ReadString(n, k, c.group_id); }},
+      {"jobs_topic", [&](const YAML::Node& n, const std::string& k) { ReadString(n, k, c.jobs_topic); }},
+      {"events_topic", [&](const YAML::Node& n, const std::string& k) { ReadString(n, k, c.events_topic); }},
+      {"dlq_topic", [&](const YAML::Node& n, const std::string& k) { ReadString(n, k, c.dlq_topic); }},
+      {"inbound_topic", [&](const YAML::Node& n, const std::string& k) { ReadString(n, k, c.inbound_topic); }},
+      {"embedded_partitions",
+       [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.embedded_partitions, 1, 256); }},
+      {"properties", [&](const YAML::Node& n, const std::string& k) {
+         if (!n.IsMap()) Fail(k, "expected a mapping of librdkafka properties");
+         for (const auto& p : n) {
+           const std::string name = p.first.as<std::string>();
+           ReadString(p.second, k + "." + name, c.properties[name]);
+         }
+       }},
+  });
+}
+
+void ReadRedis(const YAML::Node& node, RedisConfig& c) {
+  ReadSection(node, "redis", {
+      {"host", [&](const YAML::Node& n, const std::string& k) { ReadString(n, k, c.host); }},
+      {"port", [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.port, 1, 65535); }},
+      {"key_prefix", [&](const YAML::Node& n, const std::string& k) { ReadString(n, k, c.key_prefix); }},
+      {"timeout_ms", [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.timeout_ms, 1, 60000); }},
+  });
+}
+
+void ReadSmpp(const YAML::Node& node, SmppRouteConfig& c) {
+  ReadSection(node, "smpp", {
+      {"name", [&](const YAML::Node& n, const std::string& k) { ReadString(n, k, c.name); }},
+      {"host", [&](const YAML::Node& n, const std::string& k) { ReadString(n, k, c.host); }},
+      {"port", [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.port, 1, 65535); }},
+      {"system_id", [&](const YAML::Node& n, const std::string& k) { ReadString(n, k, c.system_id); }},
+      {"password", [&](const YAML::Node& n, const std::string& k) { ReadString(n, k, c.password); }},
+      {"system_type", [&](const YAML::Node& n, const std::string& k) { ReadString(n, k, c.system_type); }},
+      {"source_addr", [&](const YAML::Node& n, const std::string& k) { ReadString(n, k, c.source_addr); }},
+      {"window", [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.window, 1, 4096); }},
+      {"data_coding", [&](const YAML::Node& n, const std::string& k) {
+         ReadString(n, k, c.data_coding);
+         if (c.data_coding != "ucs2" && c.data_coding != "ksc5601" && c.data_coding != "gsm7")
+           Fail(k, "must be one of ucs2, ksc5601, gsm7");
+       }},
+      {"enquire_link_interval_s",
+       [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.enquire_link_interval_s, 1, 3600); }},
+      {"response_timeout_ms",
+       [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.response_timeout_ms, 10, 600000); }},
+      {"receipt_timeout_s",
+       [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.receipt_timeout_s, 1, 7 * 86400); }},
+  });
+}
+
+void ReadPipeline(const YAML::Node& node, PipelineConfig& c) {
+  ReadSection(node, "pipeline", {
+      {"poll_batch", [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.poll_batch, 1, 100000); }},
+      {"max_inflight", [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.max_inflight, 1, 10000000); }},
+      {"max_submit_attempts",
+       [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.max_submit_attempts, 1, 100); }},
+      {"retry_base_ms", [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.retry_base_ms, 1, 3600000); }},
+      {"retry_max_ms", [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.retry_max_ms, 1, 86400000); }},
+  });
+}
+
+void ReadAdmin(const YAML::Node& node, AdminConfig& c) {
+  ReadSection(node, "admin", {
+      {"bind", [&](const YAML::Node& n, const std::string& k) { ReadString(n, k, c.bind); }},
+      {"port", [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.port, 0, 65535); }},
+  });
+}
+
+template <typename T>
+void OverrideFromEnv(const char* name, T& out) {
+  const char* value = std::getenv(name);
+  if (!value || !*value) return;
+  if constexpr (std::is_same_v<T, std::string>) {
+    out = value;
+  } else {
+    char* end = nullptr;
+    const long parsed = std::strtol(value, &end, 10);
+    if (*end != '\0' || parsed < 0 || parsed > 65535) {
+      throw std::runtime_error(std::string("config: environment ") + name +
+                               ": expected a port number");
+    }
+    out = static_cast<T>(parsed);
+  }
+}
+
+}  // namespace
+
+Config ParseConfig(const std::string& yaml_text) {
+  Config config;
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw std::runtime_error(std::string("config: not valid YAML: ") + e.what());
+  }
+  if (!root || root.IsNull()) return config;
+  ReadSection(root, "", {
+      {"kafka", [&](const YAML::Node& n, const std::string&) { ReadKafka(n, config.kafka); }},
+      {"redis", [&](const YAML::Node& n, const std::string&) { ReadRedis(n, config.redis); }},
+      {"smpp", [&](const YAML::Node& n, const std::string&) { ReadSmpp(n, config.smpp); }},
+      {"pipeline", [&](const YAML::Node& n, const std::string&) { ReadPipeline(n, config.pipeline); }},
+      {"admin", [&](const YAML::Node& n, const std::string&) { ReadAdmin(n, config.admin); }},
+  });
+  if (config.pipeline.retry_base_ms > config.pipeline.retry_max_ms)
+    Fail("pipeline.retry_base_ms", "must not exceed pipeline.retry_max_ms");
+  return config;
+}
+
+Config LoadConfig(const std::string& path) {
+  std::string text;
+  if (!path.empty()) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("config: cannot read " + path);
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    text = buffer.str();
+  }
+  Config config = ParseConfig(text);
+  OverrideFromEnv("BULKD_KAFKA_BROKERS", config.kafka.brokers);
+  OverrideFromEnv("BULKD_KAFKA_GROUP", config.kafka.group_id);
+  OverrideFromEnv("BULKD_REDIS_HOST", config.redis.host);
+  OverrideFromEnv("BULKD_REDIS_PORT", config.redis.port);
+  OverrideFromEnv("BULKD_SMPP_HOST", config.smpp.host);
+  OverrideFromEnv("BULKD_SMPP_PORT", config.smpp.port);
+  OverrideFromEnv("BULKD_SMPP_SYSTEM_ID", config.smpp.system_id);
+  OverrideFromEnv("BULKD_SMPP_PASSWORD", config.smpp.password);
+  OverrideFromEnv("BULKD_ADMIN_PORT", config.admin.port);
+  return config;
+}
+
+}  // namespace bulkd::dispatcher

@@ -1,0 +1,68 @@
+// dispatcher/config.h — everything bulkd reads at start-up, from one YAML file with
+// environment overrides. Each field's default is the value written here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "dispatcher/kafka/kafka_config.h"
+
+namespace bulkd::dispatcher {
+
+struct RedisConfig {
+  std::string host = "127.0.0.1";
+  uint16_t port = 6379;
+  std::string key_prefix = "bulkd:";
+  int timeout_ms = 1000;  // connect and per-command deadline
+};
+
+// One SMPP account (carrier or aggregator); SMS and LMS go through it.
+struct SmppRouteConfig {
+  std::string name = "smpp-main";  // provider label in events and metrics
+  std::string host = "127.0.0.1";
+  uint16_t port = 2775;
+  std::string system_id = "bulkd";
+  std::string password = "secret";
+  std::string system_type;
+  std::string source_addr = "15880000";  // default registered caller id
+  int window = 256;                       // outstanding submit_sm per bind
+  // "ucs2" (0x08), "ksc5601" (0x0E, EUC-KR bytes) or "gsm7" (0x00; ASCII-only text).
+  std::string data_coding = "ucs2";
+  int enquire_link_interval_s = 30;
+  int response_timeout_ms = 10000;
+  // How long to wait for a delivery receipt before ending the job "undelivered" with
+  // code NO_RECEIPT (the offset cannot be committed before the job's terminal event).
+  int receipt_timeout_s = 300;
+};
+
+struct PipelineConfig {
+  size_t poll_batch = 2000;        // records per consumer poll
+  size_t max_inflight = 50000;     // consumed but not finished; above it partitions pause
+  int max_submit_attempts = 5;     // transient SMPP errors, then "failed"
+  int retry_base_ms = 200;         // exponential backoff with full jitter
+  int retry_max_ms = 30000;
+};
+
+struct AdminConfig {
+  std::string bind = "127.0.0.1";
+  uint16_t port = 9464;  // 0 picks a free port (printed at start-up)
+};
+
+struct Config {
+  KafkaConfig kafka;
+  RedisConfig redis;
+  SmppRouteConfig smpp;
+  PipelineConfig pipeline;
+  AdminConfig admin;
+};
+
+// Parses the YAML text. Unknown keys and ill-typed values throw std::runtime_error whose
+// message names the key (for example "config: smpp.window: expected an integer").
+Config ParseConfig(const std::string& yaml_text);
+// Reads `path` (empty: defaults only), then applies environment overrides:
+// BULKD_KAFKA_BROKERS, BULKD_KAFKA_GROUP, BULKD_REDIS_HOST, BULKD_REDIS_PORT,
+// BULKD_SMPP_HOST, BULKD_SMPP_PORT, BULKD_SMPP_SYSTEM_ID, BULKD_SMPP_PASSWORD,
+// BULKD_ADMIN_PORT.
+Config LoadConfig(const std::string& path);
+
+}  // namespace bulkd::dispatcher

@@ -1,0 +1,33 @@
+#include "dispatcher/event_publisher.h"
+
+#include "core/clock.h"
+#include "dispatcher/kafka/producer.h"
+
+namespace bulkd::dispatcher {
+
+EventPublisher::EventPublisher(KafkaProducer& producer, std::string topic,
+                               const core::Clock& clock, Metrics* metrics)
+    : producer_(producer), topic_(std::move(topic)), clock_(clock), metrics_(metrics) {}
+
+void EventPublisher::Publish(const JobContext& context, core::EventType type,
+                             const EventFields& fields) {
+  thread_local std::string buffer;
+  buffer.clear();
+  core::Event event;
+  event.id = context.job.id;
+  event.tenant = context.job.tenant;
+  event.campaign = context.job.campaign;
+  event.type = type;
+  event.channel = fields.channel;
+  event.provider = fields.provider;
+  event.attempt = context.total_attempts;
+  event.code = fields.code;
+  event.detail = fields.detail;
+  event.ts_ms = clock_.NowMs();
+  core::AppendEventJson(event, buffer);
+  const uint64_t token =
+      core::IsTerminal(type) ? HandoffToken(context.partition, context.offset) : 0;
+  producer_.Produce(topic_, context.job.id, buffer, token);
+}
+
+}  // namespace bulkd::dispatcher

@@ -1,0 +1,43 @@
+// dispatcher/job_context.h — one job's state while bulkd works on it, from decode to
+// its terminal event.
+#pragma once
+
+#include <cstdint>
+
+#include "core/job.h"
+
+namespace bulkd::providers {
+class Provider;
+}
+
+namespace bulkd::dispatcher {
+
+struct JobContext {
+  core::Job job;
+  int32_t partition = -1;   // where it came from, for the offset hand-off
+  int64_t offset = -1;
+  int64_t enqueued_ms = 0;  // Kafka record timestamp
+  size_t channel_index = 0;  // position in job.channels being tried
+  uint32_t attempt = 0;      // attempts on the current channel, from 1
+  uint32_t total_attempts = 0;
+  providers::Provider* provider = nullptr;  // provider of the current attempt
+  int64_t sent_steady_ns = 0;               // when the current attempt was sent
+  bool accepted = false;                    // provider took it; waiting for a receipt
+  int64_t receipt_deadline_ns = 0;          // steady clock; 0 while not accepted
+};
+
+// The token that travels with a terminal event or DLQ record through the producer and
+// comes back as its acknowledgement: partition and offset of the job's record. The top
+// bit is always set, so a token is never 0 (the producer's "untracked").
+inline uint64_t HandoffToken(int32_t partition, int64_t offset) {
+  return (1ull << 63) | (static_cast<uint64_t>(partition & 0x7FFF) << 48) |
+         (static_cast<uint64_t>(offset) & 0xFFFFFFFFFFFFull);
+}
+inline int32_t TokenPartition(uint64_t token) {
+  return static_cast<int32_t>((token >> 48) & 0x7FFF);
+}
+inline int64_t TokenOffset(uint64_t token) {
+  return static_cast<int64_t>(token & 0xFFFFFFFFFFFFull);
+}
+
+}  // namespace bulkd::dispatcher

@@ -1,0 +1,178 @@
+#include "dispatcher/kafka/consumer.h"
+
+#include <librdkafka/rdkafka.h>
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+
+#include "dispatcher/kafka/producer.h"
+
+namespace bulkd::dispatcher {
+namespace {
+
+std::vector<int32_t> PartitionIds(const rd_kafka_topic_partition_list_t* list) {
+  std::vector<int32_t> ids;
+  for (int i = 0; i < list->cnt; ++i) ids.push_back(list->elems[i].partition);
+  return ids;
+}
+
+}  // namespace
+
+KafkaMessage::~KafkaMessage() {
+  if (message_) rd_kafka_message_destroy(message_);
+}
+int32_t KafkaMessage::partition() const { return message_->partition; }
+int64_t KafkaMessage::offset() const { return message_->offset; }
+int64_t KafkaMessage::timestamp_ms() const { return rd_kafka_message_timestamp(message_, nullptr); }
+std::string_view KafkaMessage::key() const {
+  return {static_cast<const char*>(message_->key), message_->key_len};
+}
+std::string_view KafkaMessage::value() const {
+  return {static_cast<const char*>(message_->payload), message_->len};
+}
+
+KafkaConsumer::KafkaConsumer(const KafkaConfig& config, RebalanceListener* listener)
+    : listener_(listener) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char errstr[512];
+  auto set = [&](const char* key, const std::string& value) {
+    if (rd_kafka_conf_set(conf, key, value.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      throw std::runtime_error(std::string("kafka property '") + key + "': " + errstr);
+    }
+  };
+  set("group.id", config.group_id);
+  set("client.id", "bulkd-consumer");
+  // Offsets are stored by the pipeline once a job reaches a durable hand-off.
+  set("enable.auto.offset.store", "false");
+  set("enable.auto.commit", "true");
+  set("auto.commit.interval.ms", "1000");
+  set("auto.offset.reset", "earliest");
+  // cooperative-sticky is broken in librdkafka 2.0.2 (DESIGN.md).
+  set("partition.assignment.strategy", "range,roundrobin");
+  set("fetch.wait.max.ms", "50");
+  set("queued.min.messages", "20000");
+  try {
+    ApplyKafkaProperties(config, conf);
+  } catch (...) {
+    rd_kafka_conf_destroy(conf);
+    throw;
+  }
+  rd_kafka_conf_set_opaque(conf, this);
+  rd_kafka_conf_set_rebalance_cb(
+      conf, [](rd_kafka_t* rk, rd_kafka_resp_err_t err,
+               rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+        OnRebalance(rk, err, partitions, opaque);
+      });
+  rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  if (!rk_) {
+    rd_kafka_conf_destroy(conf);
+    throw std::runtime_error(std::string("kafka consumer: ") + errstr);
+  }
+  rd_kafka_poll_set_consumer(rk_);
+  queue_ = rd_kafka_queue_get_consumer(rk_);
+}
+
+KafkaConsumer::~KafkaConsumer() {
+  Close();
+  rd_kafka_queue_destroy(static_cast<rd_kafka_queue_t*>(queue_));
+  rd_kafka_destroy(rk_);
+}
+
+void KafkaConsumer::Subscribe(const std::string& topic) {
+  topic_ = topic;
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, topic.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err) throw std::runtime_error("kafka subscribe '" + topic + "': " + rd_kafka_err2str(err));
+}
+
+void KafkaConsumer::OnRebalance(rd_kafka_s* rk, int err, void* partitions_ptr, void* opaque) {
+  auto* self = static_cast<KafkaConsumer*>(opaque);
+  auto* partitions = static_cast<rd_kafka_topic_partition_list_t*>(partitions_ptr);
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    spdlog::info("kafka: assigned partitions={}", partitions->cnt);
+    rd_kafka_assign(rk, partitions);
+    self->paused_ = false;
+    if (self->listener_) self->listener_->OnPartitionsAssigned(PartitionIds(partitions));
+  } else {
+    spdlog::info("kafka: revoked partitions={}", partitions->cnt);
+    if (self->listener_) self->listener_->OnPartitionsRevoked(PartitionIds(partitions));
+    rd_kafka_commit(rk, nullptr, 0);  // stored offsets, synchronously
+    rd_kafka_assign(rk, nullptr);
+  }
+}
+
+void KafkaConsumer::PollBatch(std::vector<KafkaMessage>& out, size_t max, int timeout_ms) {
+  std::vector<rd_kafka_message_t*> batch(max);
+  ssize_t n = rd_kafka_consume_batch_queue(static_cast<rd_kafka_queue_t*>(queue_), timeout_ms,
+                                           batch.data(), max);
+  for (ssize_t i = 0; i < n; ++i) {
+    rd_kafka_message_t* m = batch[static_cast<size_t>(i)];
+    if (m->err) {
+      if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        spdlog::warn("kafka: consume error: {}", rd_kafka_message_errstr(m));
+      }
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    out.emplace_back(m);
+  }
+}
+
+void KafkaConsumer::StoreOffset(int32_t partition, int64_t next_offset) {
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, topic_.c_str(), partition)->offset = next_offset;
+  rd_kafka_resp_err_t err = rd_kafka_offsets_store(rk_, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  // __STATE: the partition was revoked meanwhile; its new owner will redo the tail.
+  if (err && err != RD_KAFKA_RESP_ERR__STATE) {
+    spdlog::warn("kafka: storing offset for partition {} failed: {}", partition,
+                 rd_kafka_err2str(err));
+  }
+}
+
+void KafkaConsumer::PauseAll() {
+  rd_kafka_topic_partition_list_t* list = nullptr;
+  if (rd_kafka_assignment(rk_, &list) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    rd_kafka_pause_partitions(rk_, list);
+    rd_kafka_topic_partition_list_destroy(list);
+    paused_ = true;
+  }
+}
+
+void KafkaConsumer::ResumeAll() {
+  rd_kafka_topic_partition_list_t* list = nullptr;
+  if (rd_kafka_assignment(rk_, &list) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    rd_kafka_resume_partitions(rk_, list);
+    rd_kafka_topic_partition_list_destroy(list);
+    paused_ = false;
+  }
+}
+
+std::vector<std::pair<int32_t, int64_t>> KafkaConsumer::Lag() {
+  std::vector<std::pair<int32_t, int64_t>> lag;
+  rd_kafka_topic_partition_list_t* list = nullptr;
+  if (rd_kafka_assignment(rk_, &list) != RD_KAFKA_RESP_ERR_NO_ERROR) return lag;
+  rd_kafka_position(rk_, list);
+  for (int i = 0; i < list->cnt; ++i) {
+    const auto& p = list->elems[i];
+    int64_t low = 0, high = 0;
+    if (rd_kafka_get_watermark_offsets(rk_, p.topic, p.partition, &low, &high) ==
+            RD_KAFKA_RESP_ERR_NO_ERROR &&
+        high >= 0 && p.offset >= 0) {
+      lag.emplace_back(p.partition, high > p.offset ? high - p.offset : 0);
+    }
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+  return lag;
+}
+
+void KafkaConsumer::Close() {
+  if (closed_) return;
+  closed_ = true;
+  rd_kafka_consumer_close(rk_);
+}
+
+}  // namespace bulkd::dispatcher

@@ -1,0 +1,90 @@
+// dispatcher/kafka/consumer.h — the consumer-group member that reads bulkd.jobs.
+// Offsets are stored only when the pipeline says a job reached a durable hand-off
+// (StoreOffset); librdkafka commits stored offsets every second and on rebalance.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dispatcher/kafka/kafka_config.h"
+
+struct rd_kafka_s;
+struct rd_kafka_message_s;
+
+namespace bulkd::dispatcher {
+
+// One consumed record; owns librdkafka's buffer until destroyed.
+class KafkaMessage {
+ public:
+  explicit KafkaMessage(rd_kafka_message_s* message) : message_(message) {}
+  ~KafkaMessage();
+  KafkaMessage(KafkaMessage&& other) noexcept : message_(other.message_) {
+    other.message_ = nullptr;
+  }
+  KafkaMessage& operator=(KafkaMessage&&) = delete;
+
+  int32_t partition() const;
+  int64_t offset() const;
+  int64_t timestamp_ms() const;  // producer CreateTime or broker LogAppendTime; -1 if none
+  std::string_view key() const;
+  std::string_view value() const;
+
+ private:
+  rd_kafka_message_s* message_;
+};
+
+// Told about partition assignment changes, on the thread that calls PollBatch.
+class RebalanceListener {
+ public:
+  virtual ~RebalanceListener() = default;
+  virtual void OnPartitionsAssigned(const std::vector<int32_t>& partitions) = 0;
+  // Last chance to store offsets for these partitions; a sync commit follows.
+  virtual void OnPartitionsRevoked(const std::vector<int32_t>& partitions) = 0;
+};
+
+class KafkaConsumer {
+ public:
+  // Throws std::runtime_error on a bad configuration (start-up).
+  KafkaConsumer(const KafkaConfig& config, RebalanceListener* listener);
+  ~KafkaConsumer();  // Close()s if still open
+  KafkaConsumer(const KafkaConsumer&) = delete;
+  KafkaConsumer& operator=(const KafkaConsumer&) = delete;
+
+  void Subscribe(const std::string& topic);
+
+  // Waits up to `timeout_ms` for records and appends at most `max` to `out`. Broker
+  // errors are logged and skipped (librdkafka retries them). Serves rebalances.
+  // Call from one thread only.
+  void PollBatch(std::vector<KafkaMessage>& out, size_t max, int timeout_ms);
+
+  // Marks every record of `partition` before `next_offset` as done; the group commit
+  // picks it up. Same thread as PollBatch.
+  void StoreOffset(int32_t partition, int64_t next_offset);
+
+  // Stops (or restarts) fetching on every assigned partition: backpressure.
+  void PauseAll();
+  void ResumeAll();
+  bool paused() const { return paused_; }
+
+  // Records not yet consumed, per assigned partition (high watermark - position),
+  // from cached watermarks: no round trip.
+  std::vector<std::pair<int32_t, int64_t>> Lag();
+
+  // Commits stored offsets synchronously and leaves the group.
+  void Close();
+
+ private:
+  static void OnRebalance(rd_kafka_s* rk, int err, void* partitions, void* opaque);
+
+  rd_kafka_s* rk_ = nullptr;
+  void* queue_ = nullptr;  // rd_kafka_queue_t of the consumer
+  std::string topic_;
+  RebalanceListener* listener_;
+  bool paused_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace bulkd::dispatcher

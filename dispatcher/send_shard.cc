@@ -1,0 +1,236 @@
+#include "dispatcher/send_shard.h"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "core/clock.h"
+
+namespace bulkd::dispatcher {
+
+using providers::AttemptOutcome;
+using providers::AttemptReport;
+using std::chrono::steady_clock;
+
+SendShard::SendShard(ShardSettings settings, EventPublisher& events, const core::Clock& clock)
+    : settings_(settings), events_(events), clock_(clock) {}
+
+SendShard::~SendShard() { Stop(); }
+
+void SendShard::Start() {
+  for (auto& provider : providers_) {
+    provider->Start([this](const AttemptReport& report) { OnReport(report); });
+  }
+  ArmHousekeeping();
+  thread_ = std::thread([this] {
+    auto guard = boost::asio::make_work_guard(io_);
+    io_.run();
+  });
+}
+
+void SendShard::Stop() {
+  if (!thread_.joinable()) return;
+  boost::asio::post(io_, [this] {
+    for (auto& provider : providers_) provider->Stop();
+    housekeeping_timer_.cancel();
+  });
+  // Give providers a moment to unbind, then stop the loop.
+  boost::asio::steady_timer stop_timer(io_, std::chrono::milliseconds(500));
+  stop_timer.async_wait([this](auto) { io_.stop(); });
+  thread_.join();
+}
+
+void SendShard::Submit(std::vector<std::unique_ptr<JobContext>> jobs) {
+  open_jobs_.fetch_add(jobs.size(), std::memory_order_relaxed);
+  boost::asio::post(io_, [this, jobs = std::move(jobs)]() mutable {
+    for (auto& job : jobs) {
+      const uint64_t cookie = next_cookie_++;
+      jobs_.emplace(cookie, std::move(job));
+      Dispatch(cookie);
+    }
+  });
+}
+
+providers::Provider* SendShard::Route(core::Channel channel) const {
+  // First provider that serves the channel and is up; else the first that serves it.
+  providers::Provider* fallback = nullptr;
+  for (const auto& provider : providers_) {
+    if (!provider->Serves(channel)) continue;
+    if (provider->ready()) return provider.get();
+    if (!fallback) fallback = provider.get();
+  }
+  return fallback;
+}
+
+void SendShard::Dispatch(uint64_t cookie) {
+  auto it = jobs_.find(cookie);
+  if (it == jobs_.end()) return;
+  JobContext& ctx = *it->second;
+  const int64_t now_ms = clock_.NowMs();
+  if (ctx.job.expires_at_ms && now_ms >= *ctx.job.expires_at_ms) {
+    Finish(cookie, core::EventType::kExpired, "EXPIRED", "expires_at passed before sending");
+    return;
+  }
+  if (ctx.job.not_before_ms && now_ms < *ctx.job.not_before_ms) {
+    // Held in memory with its offset uncommitted, so a crash replays it.
+    const auto wait = std::chrono::milliseconds(*ctx.job.not_before_ms - now_ms);
+    events_.Publish(ctx, core::EventType::kDeferred, {"", "", "NOT_BEFORE", "held until not_before"});
+    auto timer = std::make_shared<boost::asio::steady_timer>(io_, wait);
+    timer->async_wait([this, cookie, timer](auto ec) {
+      if (!ec) {
+        auto found = jobs_.find(cookie);
+        if (found != jobs_.end()) found->second->job.not_before_ms.reset();
+        Dispatch(cookie);
+      }
+    });
+    return;
+  }
+  // Skip channels no provider serves; the job's chain says which come next.
+  while (ctx.channel_index < ctx.job.channels.size() &&
+         !Route(ctx.job.channels[ctx.channel_index])) {
+    ++ctx.channel_index;
+    ctx.attempt = 0;
+  }
+  if (ctx.channel_index >= ctx.job.channels.size()) {
+    Finish(cookie, core::EventType::kFailed, "NO_ROUTE",
+           "no configured provider serves any channel of the job");
+    return;
+  }
+  const core::Channel channel = ctx.job.channels[ctx.channel_index];
+  providers::Provider* provider = Route(channel);
+  ++ctx.attempt;
+  ++ctx.total_attempts;
+  ctx.provider = provider;
+  ctx.accepted = false;
+  ctx.receipt_deadline_ns = 0;
+  ctx.sent_steady_ns = steady_clock::now().time_since_epoch().count();
+  if (!provider->Send(cookie, ctx.job, channel)) {
+    --ctx.attempt;  // not an attempt: the provider could not take it yet
+    --ctx.total_attempts;
+    refused_.push_back(cookie);
+  }
+}
+
+void SendShard::OnReport(const AttemptReport& report) {
+  auto it = jobs_.find(report.cookie);
+  if (it == jobs_.end()) return;  // already finished (e.g. receipt after timeout)
+  JobContext& ctx = *it->second;
+  const std::string_view channel = core::ToString(ctx.job.channels[ctx.channel_index]);
+  const std::string_view provider = ctx.provider ? ctx.provider->name() : "";
+  switch (report.outcome) {
+    case AttemptOutcome::kAccepted:
+    {
+      ctx.accepted = true;
+      events_.Publish(ctx, core::EventType::kSubmitted, {channel, provider, report.code, ""});
+      const auto deadline = steady_clock::now() + settings_.receipt_timeout;
+      ctx.receipt_deadline_ns = deadline.time_since_epoch().count();
+      receipt_deadlines_.emplace_back(deadline, report.cookie);
+    }
+      break;
+    case AttemptOutcome::kDelivered:
+      Finish(report.cookie, core::EventType::kDelivered, report.code, report.detail);
+      break;
+    case AttemptOutcome::kUndelivered:
+      Finish(report.cookie, core::EventType::kUndelivered, report.code, report.detail);
+      break;
+    case AttemptOutcome::kRetry:
+      if (ctx.attempt < static_cast<uint32_t>(settings_.max_attempts_per_channel)) {
+        ScheduleRetry(report.cookie, report.code);
+      } else {
+        FallBackOrFail(report.cookie, report.code, "attempts exhausted");
+      }
+      break;
+    case AttemptOutcome::kFallback:
+      FallBackOrFail(report.cookie, report.code, report.detail);
+      break;
+    case AttemptOutcome::kFailed:
+      Finish(report.cookie, core::EventType::kFailed, report.code, report.detail);
+      break;
+    case AttemptOutcome::kUncertain:
+      // It may have reached the person: neither resend nor fall back.
+      Finish(report.cookie, core::EventType::kFailed, report.code.empty() ? "UNCERTAIN" : report.code,
+             "outcome unknown; not resent to avoid a duplicate");
+      break;
+  }
+}
+
+void SendShard::FallBackOrFail(uint64_t cookie, std::string_view code, std::string_view detail) {
+  JobContext& ctx = *jobs_.at(cookie);
+  if (ctx.channel_index + 1 >= ctx.job.channels.size()) {
+    Finish(cookie, core::EventType::kFailed, code, detail);
+    return;
+  }
+  const std::string_view from = core::ToString(ctx.job.channels[ctx.channel_index]);
+  events_.Publish(ctx, core::EventType::kFallback,
+                  {from, ctx.provider ? ctx.provider->name() : "", code, detail});
+  ++ctx.channel_index;
+  ctx.attempt = 0;
+  Dispatch(cookie);
+}
+
+void SendShard::ScheduleRetry(uint64_t cookie, std::string_view code) {
+  JobContext& ctx = *jobs_.at(cookie);
+  events_.Publish(ctx, core::EventType::kRetrying,
+                  {core::ToString(ctx.job.channels[ctx.channel_index]),
+                   ctx.provider ? ctx.provider->name() : "", code, ""});
+  // Exponential backoff with full jitter (xorshift: no shared RNG state to lock).
+  const int64_t cap = std::min<int64_t>(settings_.retry_max.count(),
+                                        settings_.retry_base.count() << std::min(ctx.attempt, 20u));
+  jitter_state_ ^= jitter_state_ << 13;
+  jitter_state_ ^= jitter_state_ >> 7;
+  jitter_state_ ^= jitter_state_ << 17;
+  const auto delay = std::chrono::milliseconds(jitter_state_ % static_cast<uint64_t>(cap + 1));
+  auto timer = std::make_shared<boost::asio::steady_timer>(io_, delay);
+  timer->async_wait([this, cookie, timer](auto ec) {
+    if (!ec) Dispatch(cookie);
+  });
+}
+
+void SendShard::Finish(uint64_t cookie, core::EventType type, std::string_view code,
+                       std::string_view detail) {
+  auto it = jobs_.find(cookie);
+  if (it == jobs_.end()) return;
+  JobContext& ctx = *it->second;
+  const bool has_channel = ctx.channel_index < ctx.job.channels.size();
+  events_.Publish(ctx, type,
+                  {has_channel ? core::ToString(ctx.job.channels[ctx.channel_index]) : "",
+                   ctx.provider ? ctx.provider->name() : "", code, detail});
+  jobs_.erase(it);
+  open_jobs_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void SendShard::ArmHousekeeping() {
+  housekeeping_timer_.expires_after(std::chrono::milliseconds(10));
+  housekeeping_timer_.async_wait([this](auto ec) {
+    if (ec) return;
+    Housekeeping();
+    ArmHousekeeping();
+  });
+}
+
+void SendShard::Housekeeping() {
+  bool any_ready = false;
+  for (const auto& provider : providers_) any_ready |= provider->ready();
+  ready_.store(any_ready, std::memory_order_relaxed);
+  // Jobs a provider could not take: offer them again, in order.
+  for (size_t n = refused_.size(); n > 0; --n) {
+    const uint64_t cookie = refused_.front();
+    refused_.pop_front();
+    Dispatch(cookie);
+  }
+  const auto now = steady_clock::now();
+  while (!receipt_deadlines_.empty() && receipt_deadlines_.front().first <= now) {
+    const auto [deadline, cookie] = receipt_deadlines_.front();
+    receipt_deadlines_.pop_front();
+    auto it = jobs_.find(cookie);
+    // A job accepted again after a retry has a later deadline of its own.
+    if (it != jobs_.end() && it->second->accepted &&
+        it->second->receipt_deadline_ns == deadline.time_since_epoch().count()) {
+      Finish(cookie, core::EventType::kUndelivered, "NO_RECEIPT",
+             "no delivery receipt within the receipt timeout");
+    }
+  }
+}
+
+}  // namespace bulkd::dispatcher

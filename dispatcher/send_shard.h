@@ -1,0 +1,86 @@
+// dispatcher/send_shard.h — one io thread that owns provider connections and takes each
+// admitted job to its terminal event: route to a channel, send, retry with backoff,
+// fall back along the job's chain, wait for the receipt.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "dispatcher/config.h"
+#include "dispatcher/event_publisher.h"
+#include "dispatcher/job_context.h"
+#include "providers/provider.h"
+
+namespace bulkd::dispatcher {
+
+struct ShardSettings {
+  int max_attempts_per_channel = 5;
+  std::chrono::milliseconds retry_base{200};
+  std::chrono::milliseconds retry_max{30000};
+  std::chrono::seconds receipt_timeout{300};
+};
+
+class SendShard {
+ public:
+  SendShard(ShardSettings settings, EventPublisher& events, const core::Clock& clock);
+  ~SendShard();  // Stop()s
+
+  // The shard's io_context, for constructing providers that live on it.
+  boost::asio::io_context& io() { return io_; }
+  // Adds a provider; before Start() only.
+  void AddProvider(std::unique_ptr<providers::Provider> provider) {
+    providers_.push_back(std::move(provider));
+  }
+
+  // Starts the io thread and the providers.
+  void Start();
+  // Stops providers and the thread. Jobs still open stay unfinished: their offsets were
+  // never committed, so the group replays them.
+  void Stop();
+
+  // Hands jobs over; thread-safe (posts to the io thread).
+  void Submit(std::vector<std::unique_ptr<JobContext>> jobs);
+
+  // Jobs handed over and not yet at a terminal event. Thread-safe.
+  size_t open_jobs() const { return open_jobs_.load(std::memory_order_relaxed); }
+  // At least one provider is connected. Thread-safe.
+  bool ready() const { return ready_.load(std::memory_order_relaxed); }
+
+ private:
+  void Dispatch(uint64_t cookie);
+  void OnReport(const providers::AttemptReport& report);
+  void Finish(uint64_t cookie, core::EventType type, std::string_view code,
+              std::string_view detail);
+  void FallBackOrFail(uint64_t cookie, std::string_view code, std::string_view detail);
+  void ScheduleRetry(uint64_t cookie, std::string_view code);
+  void ArmHousekeeping();
+  void Housekeeping();
+  providers::Provider* Route(core::Channel channel) const;
+
+  ShardSettings settings_;
+  std::vector<std::unique_ptr<providers::Provider>> providers_;
+  EventPublisher& events_;
+  const core::Clock& clock_;
+  boost::asio::io_context io_{1};
+  boost::asio::steady_timer housekeeping_timer_{io_};
+  std::thread thread_;
+  uint64_t next_cookie_ = 1;
+  std::unordered_map<uint64_t, std::unique_ptr<JobContext>> jobs_;
+  std::deque<uint64_t> refused_;  // providers were full or down: send again soon
+  // Accepted jobs in acceptance order with their receipt deadline (constant timeout,
+  // so the queue stays sorted).
+  std::deque<std::pair<std::chrono::steady_clock::time_point, uint64_t>> receipt_deadlines_;
+  std::atomic<size_t> open_jobs_{0};
+  std::atomic<bool> ready_{false};
+  uint64_t jitter_state_ = 0x9E3779B97F4A7C15ull;
+};
+
+}  // namespace bulkd::dispatcher

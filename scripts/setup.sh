@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages bulkd needs to build, test and run its demo.
+# Idempotent: when everything is installed it only checks and returns.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config ccache
+  libboost1.81-dev librdkafka-dev libhiredis-dev prometheus-cpp-dev
+  libsimdjson-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev
+  libcctz-dev libhowardhinnant-date-dev libxxhash-dev
+  libgtest-dev libgmock-dev libbenchmark-dev curl
+  redis-server kcat prometheus
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The package starts a system redis-server on 6379; bulkd's tests and demo start their
+# own on free ports and never use it.
