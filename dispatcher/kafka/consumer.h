@@ -53,6 +53,8 @@ class KafkaConsumer {
   KafkaConsumer(const KafkaConsumer&) = delete;
   KafkaConsumer& operator=(const KafkaConsumer&) = delete;
 
+  // The listener may be set after construction, before the first PollBatch.
+  void SetListener(RebalanceListener* listener) { listener_ = listener; }
   void Subscribe(const std::string& topic);
 
   // Waits up to `timeout_ms` for records and appends at most `max` to `out`. Broker

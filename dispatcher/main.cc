@@ -1,0 +1,107 @@
+// bulkd — the dispatcher daemon. Reads one YAML config (see dispatcher/config.h),
+// joins the consumer group on bulkd.jobs and runs until SIGINT/SIGTERM, then drains
+// open jobs for up to 20 s and commits.
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cstdio>
+#include <optional>
+
+#include "core/clock.h"
+#include "dispatcher/admin_server.h"
+#include "dispatcher/config.h"
+#include "dispatcher/event_publisher.h"
+#include "dispatcher/kafka/consumer.h"
+#include "dispatcher/kafka/embedded_broker.h"
+#include "dispatcher/kafka/producer.h"
+#include "dispatcher/metrics.h"
+#include "dispatcher/pipeline.h"
+#include "dispatcher/send_shard.h"
+#include "providers/smpp/sms_provider.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void OnStopSignal(int) { g_stop.store(true); }
+
+int Run(const std::string& config_path) {
+  using namespace bulkd;
+  using namespace bulkd::dispatcher;
+  Config config = LoadConfig(config_path);
+
+  std::optional<EmbeddedBroker> embedded;
+  if (config.kafka.brokers == "embedded") {
+    embedded.emplace(1, std::vector<TopicSpec>{{config.kafka.jobs_topic, config.kafka.embedded_partitions},
+                                               {config.kafka.events_topic, config.kafka.embedded_partitions},
+                                               {config.kafka.dlq_topic, 4},
+                                               {config.kafka.inbound_topic, 4}});
+    config.kafka.brokers = embedded->bootstrap_servers();
+    std::printf("bulkd embedded kafka bootstrap %s\n", config.kafka.brokers.c_str());
+  }
+
+  core::SystemClock clock;
+  Metrics metrics({config.smpp.name});
+  HandoffQueue handoffs;
+  KafkaProducer producer(config.kafka, "bulkd", [&](uint64_t token) { handoffs.Push(token); });
+  EventPublisher events(producer, config.kafka.events_topic, clock, &metrics);
+
+  ShardSettings shard_settings;
+  shard_settings.max_attempts_per_channel = config.pipeline.max_submit_attempts;
+  shard_settings.retry_base = std::chrono::milliseconds(config.pipeline.retry_base_ms);
+  shard_settings.retry_max = std::chrono::milliseconds(config.pipeline.retry_max_ms);
+  shard_settings.receipt_timeout = std::chrono::seconds(config.smpp.receipt_timeout_s);
+  SendShard shard(shard_settings, events, clock);
+  shard.AddProvider(std::make_unique<providers::smpp::SmsProvider>(
+      shard.io(), providers::smpp::SmsProviderConfig::From(config.smpp)));
+
+  KafkaConsumer consumer(config.kafka, nullptr);
+  Pipeline pipeline(config, consumer, producer, shard, handoffs);
+  consumer.SetListener(&pipeline);
+
+  AdminServer admin(AdminServerConfig{config.admin.bind, config.admin.port}, metrics,
+                    /*live=*/[] { return true; },
+                    /*ready=*/[&]() -> ReadyState {
+                      if (!shard.ready()) return {false, "no provider connected"};
+                      return {true, "ok"};
+                    });
+  admin.Start();
+  std::printf("bulkd admin listening on %s:%u\n", config.admin.bind.c_str(), admin.port());
+  std::fflush(stdout);
+
+  shard.Start();
+  spdlog::info("bulkd: started group={} topic={}", config.kafka.group_id, config.kafka.jobs_topic);
+  pipeline.Run(g_stop, /*drain_timeout_ms=*/20000);
+  consumer.Close();
+  shard.Stop();
+  producer.Flush(10000);
+  admin.Stop();
+  spdlog::info("bulkd: stopped consumed={} dlq={}", pipeline.consumed(), pipeline.dead_lettered());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"bulkd: bulk send dispatcher"};
+  std::string config_path;
+  app.add_option("--config", config_path, "YAML config file (defaults apply without one)");
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_default_logger(spdlog::stderr_color_mt("bulkd"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %n %v");
+  struct sigaction action {};
+  action.sa_handler = OnStopSignal;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  try {
+    return Run(config_path);
+  } catch (const std::exception& e) {
+    spdlog::critical("bulkd: {}", e.what());
+    return 1;
+  }
+}
