@@ -1,0 +1,1 @@
+set(BULKD_TEST_LIBS bulkd_ratelimit bulkd_core)
