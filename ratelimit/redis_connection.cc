@@ -331,7 +331,22 @@ std::error_code RedisConnection::Execute(const RedisBatch& batch,
     retry.buffer_.append(batch.buffer_, cmd.begin, end - cmd.begin);
   }
   stats_.script_loads += loads;
-  internal::Log().warn("redis NOSCRIPT: loaded scripts={} resent={}", loads, refused.size());
+  // The first load of a script on a connection is routine; later ones mean the server
+  // lost its script cache (restart, failover, SCRIPT FLUSH).
+  bool routine = true;
+  for (const RedisScript* script : loaded) {
+    if (std::find(loaded_once_.begin(), loaded_once_.end(), script->sha1()) ==
+        loaded_once_.end()) {
+      loaded_once_.push_back(script->sha1());
+    } else {
+      routine = false;
+    }
+  }
+  static std::atomic<int64_t> last_log{0};
+  if (!routine && internal::ShouldLog(last_log)) {
+    internal::Log().warn("redis NOSCRIPT: script cache lost, loaded scripts={} resent={}",
+                         loads, refused.size());
+  }
   std::vector<RedisReply> second;
   if (auto ec = SendAndRead(retry.buffer_, retry.commands_.size(), &second)) return ec;
   for (size_t j = 0; j < refused.size(); ++j) {

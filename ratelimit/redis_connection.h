@@ -163,6 +163,7 @@ class RedisConnection {
   std::chrono::milliseconds backoff_{0};
   std::chrono::steady_clock::time_point next_attempt_{};
   RedisStats stats_;
+  std::vector<std::string> loaded_once_;  // SHA-1s loaded by this connection object
 };
 
 }  // namespace bulkd::ratelimit

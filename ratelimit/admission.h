@@ -1,0 +1,146 @@
+// ratelimit/admission.h — the batch admission gate shared by every worker through one
+// Redis: dedupe claim, opt-out, and token buckets per scope, decided for a whole batch by
+// one Lua script in one round trip (EVALSHA), on the server's clock (TIME).
+//
+// Order per message, in batch order (earlier grants consume tokens seen by later ones):
+//   1. duplicate?  job id already claimed by this tenant (also earlier in the same batch)
+//   2. opted out?  recipient in optout:{tenant} or optout:_global
+//   3. buckets:    every bucket that applies must hold `segments` tokens; if one refuses,
+//                  none is charged and the message gets kWait with the longest wait.
+// Claims are made for kAdmit and kOptedOut (the job reached its outcome: a replay must
+// not be sent, nor produce a second "suppressed"); kWait and kUnavailable never claim, so
+// the job can be admitted later. A duplicate of a suppressed job is kDuplicate.
+//
+// Dedupe memory: claims are 64-bit XXH3 hashes of the job id stored as integers in sets
+// `dedupe:{tenant}:{generation}:{shard}` (Redis "intset" encoding while a set holds <= 512
+// members: 8 bytes each). A generation lasts `dedupe_window`; lookups check the current and
+// the previous one, so a claim is remembered for at least one window and at most two. The
+// shard count of a generation is fixed when it starts, from the previous generation's
+// claim count (target 256 per set). Measured (tests/integration/ratelimit/
+// admission_memory_test.cc, redis 7.0): about 10 MB per million claimed jobs, against
+// ~126 MB for one key per job. A false duplicate needs a 64-bit hash collision within one
+// tenant and two windows: ~N/1.8e19 per job.
+//
+// Bucket state: hash `bucket:{scope}:{name}` {v: tokens (string, fractional), t: server
+// time in µs}; expires once it would be full again (a missing bucket is a full bucket).
+// Rate 0 with burst N is a fixed quota of N. A message costing more than a bucket's burst
+// passes when that bucket is full and leaves it in debt, so it is not starved forever.
+//
+// Keys are not declared to EVALSHA: one Redis (or one cluster slot) only.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <unordered_map>
+#include <vector>
+
+#include "core/job.h"
+#include "ratelimit/redis_connection.h"
+
+namespace bulkd::ratelimit {
+
+// A rate rule from config (`ratelimit.rules`). name "*" is the default for its scope.
+struct Rule {
+  std::string scope;       // "tenant", "route", "sender", "template", ...
+  std::string name;        // "shop1", or "*"
+  double rate_per_sec = 0;  // >= 0; tokens (segments) added per second
+  double burst = 0;         // >= 0; bucket capacity
+};
+
+// A bucket that applies to a message: {"route", "smpp-main"} -> key bucket:route:smpp-main.
+// A bucket without a matching rule (exact name, else "*") does not limit.
+struct BucketRef {
+  std::string_view scope;
+  std::string_view name;
+};
+
+// One message to admit. Views must stay valid during Admit().
+struct AdmissionRequest {
+  std::string_view tenant;
+  std::string_view job_id;
+  std::string_view recipient;  // E.164
+  core::JobKind kind = core::JobKind::kInfo;
+  uint32_t segments = 1;        // cost in tokens in every applicable bucket
+  std::span<const BucketRef> buckets;  // duplicates in the list are charged once
+};
+
+enum class Verdict : uint8_t { kAdmit, kDuplicate, kOptedOut, kWait, kUnavailable };
+std::string_view ToString(Verdict verdict);  // "admit", "duplicate", ...
+
+struct Decision {
+  Verdict verdict = Verdict::kUnavailable;
+  uint32_t retry_after_ms = 0;  // kWait: when the refusing bucket will hold enough tokens
+  int16_t bucket = -1;          // kWait: index into the request's `buckets` that refused
+};
+
+struct AdmissionConfig {
+  std::string key_prefix = "bulkd:";                // prepended to every key
+  std::chrono::seconds dedupe_window{3600};         // claim kept >= 1 and <= 2 windows
+  uint32_t dedupe_min_shards = 64;                  // sets per tenant per generation
+  uint32_t dedupe_max_shards = 1u << 20;
+  std::chrono::milliseconds max_wait{60'000};       // cap on retry_after_ms (rate 0 -> cap)
+  std::chrono::milliseconds batch_key_ttl{300'000};  // how long a batch_key replays
+  bool optout_applies_to_info = true;               // false: only kAd jobs are checked
+};
+
+// Counters for metrics; readable from any thread.
+struct AdmissionStats {
+  std::atomic<uint64_t> batches{0}, admitted{0}, duplicates{0}, opted_out{0}, waits{0},
+      unavailable{0};
+};
+
+// One per shard (it uses the shard's RedisConnection); Admit/Release are not
+// thread-safe, SetRules is. Never throws after construction.
+class Admission {
+ public:
+  // Throws std::invalid_argument if `rules` or `config` are invalid (start-up only).
+  Admission(RedisConnection& redis, AdmissionConfig config, std::vector<Rule> rules);
+
+  // Decides every message of `batch` into `out` (out.size() == batch.size()) in one
+  // blocking round trip (two after SCRIPT FLUSH or a Redis restart). On error returns it
+  // and sets every decision to kUnavailable (fail closed; IsRetryable tells whether to
+  // wait and try again). If a call fails with IsOutcomeUnknown (the script may have run),
+  // calling again with the same non-empty `batch_key` and the same messages within
+  // batch_key_ttl returns the first decisions instead of reporting the earlier claims as
+  // duplicates. Without a batch_key such a retry errs towards kDuplicate (never a double
+  // send).
+  std::error_code Admit(std::span<const AdmissionRequest> batch, std::span<Decision> out,
+                        std::string_view batch_key = {});
+
+  // Undoes a claim (a send that certainly never reached a provider), so the job can be
+  // admitted again. Tokens are not refunded. Blocks one round trip.
+  Result<bool> Release(std::string_view tenant, std::string_view job_id);
+
+  // Replaces the rules; the next Admit uses them. Thread-safe. Returns false (and keeps
+  // the old rules) if a rule is invalid, with the reason in *error.
+  bool SetRules(std::vector<Rule> rules, std::string* error = nullptr);
+  // Empty if the rules are valid, else why not (names the offending rule).
+  static std::string ValidateRules(std::span<const Rule> rules);
+
+  const AdmissionStats& stats() const { return stats_; }
+
+ private:
+  struct RuleSet;
+  std::shared_ptr<const RuleSet> Snapshot() const;
+
+  RedisConnection& redis_;
+  AdmissionConfig config_;
+  mutable std::mutex rules_mu_;
+  std::shared_ptr<const RuleSet> rules_;
+  AdmissionStats stats_;
+  // Per-batch scratch, reused to avoid heap churn.
+  RedisBatch command_;
+  std::vector<RedisReply> replies_;
+  std::unordered_map<std::string, uint32_t> bucket_index_;
+  std::vector<std::string_view> tenants_;
+  std::string scratch_;
+};
+
+}  // namespace bulkd::ratelimit

@@ -1,0 +1,210 @@
+// ratelimit/admission_script.h — the Lua sources run by Admission (internal). The argument
+// layout is the contract between admission.cc and these scripts; change both together.
+#pragma once
+
+namespace bulkd::ratelimit::internal {
+
+// ARGV: 1 prefix, 2 dedupe window (s), 3 min shards, 4 max shards, 5 max wait (ms),
+// 6 batch ack key ("" = none), 7 ack ttl (ms), 8 T tenants, 9 B buckets, 10 N messages,
+// then T tenant names, then B x (bucket key, rate/s, burst), then per message:
+// tenant index (1-based), hash (signed 64-bit decimal), selector (uint32), recipient,
+// flags (1 = check opt-out), cost, M, then M bucket indices (1-based).
+// Returns one string: per message 'A' | 'D' | 'O' | 'W<ms>:<k>;' (k = 0-based position in
+// the message's bucket list).
+inline constexpr char kAdmitScript[] = R"lua(
+local prefix = ARGV[1]
+local window = tonumber(ARGV[2])
+local min_shards = tonumber(ARGV[3])
+local max_shards = tonumber(ARGV[4])
+local max_wait = tonumber(ARGV[5])
+local ack_key = ARGV[6]
+if ack_key ~= '' then
+  local done = redis.call('GET', ack_key)
+  if done then return done end
+end
+local nt, nb, nm = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+
+local time = redis.call('TIME')
+local now_s = tonumber(time[1])
+local now_us = now_s * 1000000 + tonumber(time[2])
+local gen = math.floor(now_s / window)
+local gen_expire_ms = (gen + 2) * window * 1000
+
+local i = 11
+local tenants = {}
+for t = 1, nt do
+  local name = ARGV[i]
+  i = i + 1
+  local base = prefix .. 'dedupe:' .. name .. ':'
+  local meta = base .. gen
+  local prev = redis.call('HMGET', base .. (gen - 1), 'n', 'c')
+  local prev_n = tonumber(prev[1])
+  local n = tonumber(redis.call('HGET', meta, 'n'))
+  if not n then
+    -- Fixed for the whole generation: ~256 claims per set keeps sets in intset encoding.
+    n = min_shards
+    if prev_n then
+      n = math.ceil((tonumber(prev[2]) or 0) * 1.5 / 256)
+      if n < min_shards then n = min_shards end
+      if n > max_shards then n = max_shards end
+    end
+    redis.call('HSET', meta, 'n', n)
+    redis.call('PEXPIREAT', meta, gen_expire_ms)
+  end
+  tenants[t] = {name = name, meta = meta, cur = meta .. ':', n = n,
+                prev = base .. (gen - 1) .. ':', pn = prev_n, claims = 0}
+end
+
+local bk = {}
+for b = 1, nb do
+  bk[b] = {key = ARGV[i], rate = tonumber(ARGV[i + 1]), burst = tonumber(ARGV[i + 2])}
+  i = i + 3
+end
+
+local function load(b)
+  local s = bk[b]
+  if s.tokens == nil then
+    local v = redis.call('HMGET', s.key, 'v', 't')
+    local tokens = tonumber(v[1])
+    if tokens == nil then
+      tokens = s.burst
+    else
+      local elapsed = now_us - (tonumber(v[2]) or now_us)
+      if elapsed > 0 then tokens = tokens + elapsed * s.rate / 1000000 end
+      if tokens > s.burst then tokens = s.burst end
+    end
+    s.tokens = tokens
+  end
+  return s
+end
+
+-- Message offsets, and recipients to check against opt-out sets.
+local ms = {}
+local by_tenant = {}
+local global_args, global_msgs = {}, {}
+for m = 1, nm do
+  ms[m] = i
+  if ARGV[i + 4] == '1' then
+    local ti = tonumber(ARGV[i])
+    local g = by_tenant[ti]
+    if not g then
+      g = {args = {}, msgs = {}}
+      by_tenant[ti] = g
+    end
+    g.args[#g.args + 1] = ARGV[i + 3]
+    g.msgs[#g.msgs + 1] = m
+    global_args[#global_args + 1] = ARGV[i + 3]
+    global_msgs[#global_msgs + 1] = m
+  end
+  i = i + 7 + tonumber(ARGV[i + 6])
+end
+
+local opted = {}
+local function check(key, args, msgs)
+  local chunk = 1000
+  for from = 1, #args, chunk do
+    local to = math.min(from + chunk - 1, #args)
+    local r = redis.call('SMISMEMBER', key, unpack(args, from, to))
+    for j = 1, #r do
+      if r[j] == 1 then opted[msgs[from + j - 1]] = true end
+    end
+  end
+end
+for ti, g in pairs(by_tenant) do
+  check(prefix .. 'optout:' .. tenants[ti].name, g.args, g.msgs)
+end
+if #global_args > 0 then check(prefix .. 'optout:_global', global_args, global_msgs) end
+
+local out, seen, touched, charged = {}, {}, {}, {}
+for m = 1, nm do
+  local p = ms[m]
+  local ti = tonumber(ARGV[p])
+  local h = ARGV[p + 1]
+  local sel = tonumber(ARGV[p + 2])
+  local cost = tonumber(ARGV[p + 5])
+  local mb = tonumber(ARGV[p + 6])
+  local T = tenants[ti]
+  local skey = T.cur .. (sel % T.n)
+  local seen_key = ti .. ':' .. h
+  local dup = seen[seen_key]
+  if not dup then dup = redis.call('SISMEMBER', skey, h) == 1 end
+  if not dup and T.pn then dup = redis.call('SISMEMBER', T.prev .. (sel % T.pn), h) == 1 end
+  local claim = false
+  if dup then
+    out[m] = 'D'
+  elseif opted[m] then
+    out[m] = 'O'
+    claim = true
+  else
+    local wait, which = -1, 0
+    for k = 0, mb - 1 do
+      local s = load(tonumber(ARGV[p + 7 + k]))
+      local need = cost
+      if need > s.burst then need = s.burst end
+      if s.tokens + 1e-9 < need then
+        local w = max_wait
+        if s.rate > 0 then w = math.ceil((need - s.tokens) * 1000 / s.rate) end
+        if w > max_wait then w = max_wait end
+        if w < 1 then w = 1 end
+        if w > wait then wait, which = w, k end
+      end
+    end
+    if wait >= 0 then
+      out[m] = 'W' .. wait .. ':' .. which .. ';'
+    else
+      for k = 0, mb - 1 do
+        local b = tonumber(ARGV[p + 7 + k])
+        bk[b].tokens = bk[b].tokens - cost
+        charged[b] = true
+      end
+      out[m] = 'A'
+      claim = true
+    end
+  end
+  if claim then
+    redis.call('SADD', skey, h)
+    seen[seen_key] = true
+    touched[skey] = true
+    T.claims = T.claims + 1
+  end
+end
+
+for b in pairs(charged) do
+  local s = bk[b]
+  redis.call('HSET', s.key, 'v', string.format('%.17g', s.tokens), 't',
+             string.format('%.0f', now_us))
+  if s.rate > 0 then
+    redis.call('PEXPIRE', s.key, math.ceil((s.burst - s.tokens) * 1000 / s.rate) + 1000)
+  else
+    redis.call('PERSIST', s.key)
+  end
+end
+for k in pairs(touched) do redis.call('PEXPIREAT', k, gen_expire_ms) end
+for t = 1, nt do
+  if tenants[t].claims > 0 then
+    redis.call('HINCRBY', tenants[t].meta, 'c', tenants[t].claims)
+  end
+end
+
+local result = table.concat(out)
+if ack_key ~= '' then redis.call('SET', ack_key, result, 'PX', ARGV[7]) end
+return result
+)lua";
+
+// ARGV: 1 dedupe base "prefix..dedupe:{tenant}:", 2 window (s), 3 hash, 4 selector.
+// Returns the number of claims removed (0 or 1).
+inline constexpr char kReleaseScript[] = R"lua(
+local base = ARGV[1]
+local window = tonumber(ARGV[2])
+local h = ARGV[3]
+local sel = tonumber(ARGV[4])
+local gen = math.floor(tonumber(redis.call('TIME')[1]) / window)
+local removed = 0
+for g = gen - 1, gen do
+  local n = tonumber(redis.call('HGET', base .. g, 'n'))
+  if n then removed = removed + redis.call('SREM', base .. g .. ':' .. (sel % n), h) end
+end
+return removed
+)lua";
+
+}  // namespace bulkd::ratelimit::internal

@@ -1,0 +1,356 @@
+// Admission against a real redis-server: buckets, segments, dedupe, opt-out, failure.
+#include "ratelimit/admission.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "tests/support/redis_server.h"
+
+namespace bulkd::ratelimit {
+namespace {
+
+using namespace std::chrono_literals;
+using core::JobKind;
+using testing::RedisServer;
+
+// Owns the strings an AdmissionRequest points to.
+struct Msg {
+  std::string tenant = "shop1";
+  std::string id;
+  std::string to = "+821012345678";
+  JobKind kind = JobKind::kAd;
+  uint32_t segments = 1;
+  std::vector<std::pair<std::string, std::string>> buckets = {{"tenant", "shop1"}};
+};
+
+class AdmissionTest : public ::testing::Test {
+ protected:
+  AdmissionTest() : redis_(Options()) {}
+
+  RedisOptions Options() {
+    RedisOptions o;
+    o.host = server_.host();
+    o.port = server_.port();
+    o.reconnect_backoff_min = 10ms;
+    o.reconnect_backoff_max = 50ms;
+    return o;
+  }
+
+  Admission& Make(std::vector<Rule> rules, AdmissionConfig config = {}) {
+    admission_ = std::make_unique<Admission>(redis_, std::move(config), std::move(rules));
+    return *admission_;
+  }
+
+  // Admits `msgs` as one batch; returns the decisions (all kUnavailable on error).
+  std::vector<Decision> Run(const std::vector<Msg>& msgs, std::error_code* error = nullptr,
+                            std::string_view batch_key = {}) {
+    std::vector<std::vector<BucketRef>> refs(msgs.size());
+    std::vector<AdmissionRequest> requests;
+    for (size_t i = 0; i < msgs.size(); ++i) {
+      for (const auto& [scope, name] : msgs[i].buckets) refs[i].push_back({scope, name});
+      requests.push_back({msgs[i].tenant, msgs[i].id, msgs[i].to, msgs[i].kind,
+                          msgs[i].segments, refs[i]});
+    }
+    std::vector<Decision> out(msgs.size());
+    std::error_code ec = admission_->Admit(requests, out, batch_key);
+    if (error) *error = ec;
+    return out;
+  }
+
+  static std::vector<Msg> Jobs(const std::string& prefix, int n, Msg base = {}) {
+    std::vector<Msg> msgs;
+    for (int i = 0; i < n; ++i) {
+      Msg m = base;
+      m.id = prefix + std::to_string(i);
+      msgs.push_back(m);
+    }
+    return msgs;
+  }
+
+  static int Count(const std::vector<Decision>& ds, Verdict v) {
+    int n = 0;
+    for (const Decision& d : ds) n += d.verdict == v;
+    return n;
+  }
+
+  RedisServer server_;
+  RedisConnection redis_;
+  std::unique_ptr<Admission> admission_;
+};
+
+TEST_F(AdmissionTest, QuotaBucketGrantsExactlyItsBurst) {
+  Make({{"tenant", "*", 0, 10}});
+  auto first = Run(Jobs("a", 15));
+  EXPECT_EQ(Count(first, Verdict::kAdmit), 10);
+  EXPECT_EQ(Count(first, Verdict::kWait), 5);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(first[i].verdict, Verdict::kAdmit) << i;
+  EXPECT_EQ(first[14].bucket, 0);
+  EXPECT_EQ(first[14].retry_after_ms, 60'000u);  // rate 0: the max_wait cap
+  EXPECT_EQ(Count(Run(Jobs("b", 5)), Verdict::kWait), 5);
+  EXPECT_EQ(admission_->stats().admitted.load(), 10u);
+  EXPECT_EQ(admission_->stats().waits.load(), 10u);
+}
+
+TEST_F(AdmissionTest, SegmentsAreChargedInEveryBucket) {
+  Make({{"tenant", "*", 0, 10}, {"route", "*", 0, 100}});
+  Msg three;
+  three.segments = 3;
+  three.buckets = {{"tenant", "shop1"}, {"route", "smpp-main"}};
+  auto ds = Run(Jobs("a", 4, three));
+  EXPECT_EQ(Count(ds, Verdict::kAdmit), 3);  // 9 of 10 tokens
+  EXPECT_EQ(ds[3].verdict, Verdict::kWait);
+  Msg one = three;
+  one.segments = 1;
+  EXPECT_EQ(Run(Jobs("b", 1, one))[0].verdict, Verdict::kAdmit);  // the 10th token
+  EXPECT_EQ(server_.Command({"HGET", "bulkd:bucket:tenant:shop1", "v"}), "0");
+  EXPECT_EQ(server_.Command({"HGET", "bulkd:bucket:route:smpp-main", "v"}), "90");
+}
+
+TEST_F(AdmissionTest, RefusalDoesNotChargeTheOtherBuckets) {
+  Make({{"tenant", "*", 0, 100}, {"template", "order_shipped", 0, 2}});
+  Msg m;
+  m.buckets = {{"tenant", "shop1"}, {"template", "order_shipped"}};
+  auto ds = Run(Jobs("a", 5, m));
+  EXPECT_EQ(Count(ds, Verdict::kAdmit), 2);
+  ASSERT_EQ(ds[4].verdict, Verdict::kWait);
+  EXPECT_EQ(ds[4].bucket, 1);  // the template bucket refused
+  EXPECT_EQ(server_.Command({"HGET", "bulkd:bucket:tenant:shop1", "v"}), "98");
+  // A message for another template is not blocked by the empty one.
+  Msg other;
+  other.buckets = {{"tenant", "shop1"}, {"template", "welcome"}};
+  EXPECT_EQ(Count(Run(Jobs("b", 98, other)), Verdict::kAdmit), 98);
+}
+
+TEST_F(AdmissionTest, BucketsWithoutARuleDoNotLimitAndRepeatsChargeOnce) {
+  Make({{"tenant", "shop1", 0, 4}});
+  Msg m;
+  m.buckets = {{"sender", "0215881234"}, {"tenant", "shop1"}, {"tenant", "shop1"}};
+  auto ds = Run(Jobs("a", 6, m));
+  EXPECT_EQ(Count(ds, Verdict::kAdmit), 4);
+  EXPECT_EQ(ds[5].bucket, 1);
+  Msg other;
+  other.tenant = "shop2";
+  other.buckets = {{"tenant", "shop2"}};  // no exact rule, no default: unlimited
+  EXPECT_EQ(Count(Run(Jobs("b", 50, other)), Verdict::kAdmit), 50);
+}
+
+TEST_F(AdmissionTest, WaitTellsWhenTheBucketRefills) {
+  Make({{"tenant", "*", 10, 1}});
+  auto ds = Run(Jobs("a", 2));
+  EXPECT_EQ(ds[0].verdict, Verdict::kAdmit);
+  ASSERT_EQ(ds[1].verdict, Verdict::kWait);
+  EXPECT_GE(ds[1].retry_after_ms, 1u);
+  EXPECT_LE(ds[1].retry_after_ms, 100u);  // one token at 10/s
+}
+
+TEST_F(AdmissionTest, OversizeMessagePassesOnAFullBucketAndLeavesDebt) {
+  Make({{"tenant", "*", 1, 2}});
+  Msg big;
+  big.segments = 5;
+  auto ds = Run(Jobs("a", 2, big));
+  EXPECT_EQ(ds[0].verdict, Verdict::kAdmit);
+  ASSERT_EQ(ds[1].verdict, Verdict::kWait);  // -3 tokens: 5 s until full again
+  EXPECT_GT(ds[1].retry_after_ms, 4000u);
+}
+
+// Over a measured interval the bucket grants burst + rate * elapsed (server clock), with
+// elapsed bounded from both sides by client timestamps around the first and last batch.
+TEST_F(AdmissionTest, GrantsRateTimesElapsedPlusBurst) {
+  constexpr double kRate = 200, kBurst = 20;
+  Make({{"tenant", "*", kRate, kBurst}});
+  using Clock = std::chrono::steady_clock;
+  int admitted = 0, batches = 0;
+  Clock::time_point first_start, first_end, last_start, last_end;
+  const auto until = Clock::now() + 600ms;
+  do {
+    const auto start = Clock::now();
+    auto ds = Run(Jobs(std::to_string(batches).append("-r"), 20));
+    const auto end = Clock::now();
+    if (batches++ == 0) first_start = start, first_end = end;
+    last_start = start, last_end = end;
+    admitted += Count(ds, Verdict::kAdmit);
+  } while (Clock::now() < until);
+  const auto secs = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
+  const double max_elapsed = secs(last_end - first_start);
+  const double min_elapsed = secs(last_start - first_end);
+  RecordProperty("admitted", admitted);
+  RecordProperty("batches", batches);
+  RecordProperty("max_elapsed_us", static_cast<int>(max_elapsed * 1e6));
+  EXPECT_LE(admitted, kBurst + kRate * max_elapsed + 1e-6) << "batches=" << batches;
+  EXPECT_GE(admitted, kBurst + kRate * min_elapsed - 1) << "batches=" << batches;
+}
+
+TEST_F(AdmissionTest, ReplayedJobIsADuplicateAcrossAndWithinBatches) {
+  Make({});
+  auto first = Run(Jobs("job-", 3));
+  EXPECT_EQ(Count(first, Verdict::kAdmit), 3);
+  auto replay = Run(Jobs("job-", 4));
+  EXPECT_EQ(replay[0].verdict, Verdict::kDuplicate);
+  EXPECT_EQ(replay[2].verdict, Verdict::kDuplicate);
+  EXPECT_EQ(replay[3].verdict, Verdict::kAdmit);
+  std::vector<Msg> twice = Jobs("x", 1);
+  twice.push_back(twice[0]);
+  auto in_batch = Run(twice);
+  EXPECT_EQ(in_batch[0].verdict, Verdict::kAdmit);
+  EXPECT_EQ(in_batch[1].verdict, Verdict::kDuplicate);
+  EXPECT_EQ(admission_->stats().duplicates.load(), 4u);
+}
+
+TEST_F(AdmissionTest, SameIdInTwoTenantsIsAdmittedForEach) {
+  Make({});
+  Msg other;
+  other.tenant = "shop2";
+  auto ds = Run({Jobs("id-", 1)[0], Jobs("id-", 1, other)[0]});
+  EXPECT_EQ(Count(ds, Verdict::kAdmit), 2);
+}
+
+TEST_F(AdmissionTest, WaitingJobIsNotClaimed) {
+  Make({{"tenant", "*", 0, 1}});
+  auto ds = Run(Jobs("w", 2));
+  ASSERT_EQ(ds[1].verdict, Verdict::kWait);
+  ASSERT_TRUE(admission_->SetRules({{"tenant", "*", 0, 1000}}));
+  server_.Command({"DEL", "bulkd:bucket:tenant:shop1"});  // full again
+  auto again = Run(Jobs("w", 2));
+  EXPECT_EQ(again[0].verdict, Verdict::kDuplicate);
+  EXPECT_EQ(again[1].verdict, Verdict::kAdmit);
+}
+
+TEST_F(AdmissionTest, OptOutAddedMidStreamSuppressesTheNextBatch) {
+  Make({{"tenant", "*", 0, 100}});
+  Msg a, b;
+  b.to = "+821099998888";
+  EXPECT_EQ(Count(Run({Jobs("a", 1, a)[0], Jobs("b", 1, b)[0]}), Verdict::kAdmit), 2);
+  server_.Command({"SADD", "bulkd:optout:shop1", "+821099998888"});
+  auto ds = Run({Jobs("a2-", 1, a)[0], Jobs("b2-", 1, b)[0]});
+  EXPECT_EQ(ds[0].verdict, Verdict::kAdmit);
+  EXPECT_EQ(ds[1].verdict, Verdict::kOptedOut);
+  EXPECT_EQ(server_.Command({"HGET", "bulkd:bucket:tenant:shop1", "v"}), "97");  // not charged
+  // The suppressed job is claimed: a replay stays unsent even after the opt-out goes.
+  server_.Command({"SREM", "bulkd:optout:shop1", "+821099998888"});
+  EXPECT_EQ(Run(Jobs("b2-", 1, b))[0].verdict, Verdict::kDuplicate);
+  // Another tenant's set does not apply.
+  Msg c = b;
+  c.tenant = "shop2";
+  server_.Command({"SADD", "bulkd:optout:shop1", "+821099998888"});
+  EXPECT_EQ(Run(Jobs("c", 1, c))[0].verdict, Verdict::kAdmit);
+}
+
+TEST_F(AdmissionTest, GlobalOptOutAppliesToEveryTenant) {
+  Make({});
+  server_.Command({"SADD", "bulkd:optout:_global", "+821012345678"});
+  Msg other;
+  other.tenant = "shop2";
+  auto ds = Run({Jobs("a", 1)[0], Jobs("b", 1, other)[0]});
+  EXPECT_EQ(Count(ds, Verdict::kOptedOut), 2);
+}
+
+TEST_F(AdmissionTest, InfoJobsSkipOptOutWhenConfigured) {
+  AdmissionConfig config;
+  config.optout_applies_to_info = false;
+  Make({}, config);
+  server_.Command({"SADD", "bulkd:optout:shop1", "+821012345678"});
+  Msg info;
+  info.kind = JobKind::kInfo;
+  auto ds = Run({Jobs("i", 1, info)[0], Jobs("a", 1)[0]});
+  EXPECT_EQ(ds[0].verdict, Verdict::kAdmit);
+  EXPECT_EQ(ds[1].verdict, Verdict::kOptedOut);
+}
+
+TEST_F(AdmissionTest, RulesChangeTakesEffectOnTheNextBatch) {
+  Make({{"template", "*", 0, 100}});
+  Msg m;
+  m.buckets = {{"template", "promo"}};
+  EXPECT_EQ(Count(Run(Jobs("a", 10, m)), Verdict::kAdmit), 10);
+  std::string error;
+  ASSERT_TRUE(admission_->SetRules({{"template", "*", 0, 3}}, &error)) << error;
+  EXPECT_EQ(Count(Run(Jobs("b", 10, m)), Verdict::kAdmit), 3);  // 90 tokens clamp to 3
+  ASSERT_TRUE(admission_->SetRules({{"template", "other", 0, 3}}));
+  EXPECT_EQ(Count(Run(Jobs("c", 10, m)), Verdict::kAdmit), 10);  // no rule: unlimited
+  EXPECT_FALSE(admission_->SetRules({{"template", "*", -1, 3}}, &error));
+  EXPECT_NE(error.find("rate_per_sec"), std::string::npos) << error;
+}
+
+TEST_F(AdmissionTest, RedisDownIsUnavailableAndRecoversAfterRestart) {
+  Make({});
+  EXPECT_EQ(Run(Jobs("a", 2))[0].verdict, Verdict::kAdmit);
+  server_.Kill();
+  std::error_code ec;
+  auto ds = Run(Jobs("b", 3), &ec);
+  EXPECT_TRUE(ec);
+  EXPECT_TRUE(IsRetryable(ec));
+  EXPECT_EQ(Count(ds, Verdict::kUnavailable), 3);
+  EXPECT_EQ(admission_->stats().unavailable.load(), 3u);
+  server_.Start();
+  std::vector<Decision> after;
+  EXPECT_TRUE(testing::WaitUntil(
+      [&] {
+        after = Run(Jobs("b", 3), &ec);
+        return !ec;
+      },
+      5s));
+  EXPECT_EQ(Count(after, Verdict::kAdmit), 3);  // nothing was claimed while down
+}
+
+TEST_F(AdmissionTest, ScriptFlushIsRecoveredTransparently) {
+  Make({});
+  EXPECT_EQ(Run(Jobs("a", 1))[0].verdict, Verdict::kAdmit);
+  server_.Command({"SCRIPT", "FLUSH"});
+  std::error_code ec;
+  auto ds = Run(Jobs("b", 1), &ec);
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(ds[0].verdict, Verdict::kAdmit);
+  EXPECT_EQ(redis_.stats().script_loads.load(), 2u);  // first use, then after the flush
+}
+
+TEST_F(AdmissionTest, ReleaseLetsAJobBeAdmittedAgain) {
+  Make({});
+  EXPECT_EQ(Run(Jobs("r", 1))[0].verdict, Verdict::kAdmit);
+  auto released = admission_->Release("shop1", "r0");
+  ASSERT_TRUE(released);
+  EXPECT_TRUE(released.value());
+  EXPECT_EQ(Run(Jobs("r", 1))[0].verdict, Verdict::kAdmit);
+  auto unknown = admission_->Release("shop1", "never-claimed");
+  ASSERT_TRUE(unknown);
+  EXPECT_FALSE(unknown.value());
+}
+
+TEST_F(AdmissionTest, BatchKeyReplaysTheFirstDecisions) {
+  Make({{"tenant", "*", 0, 2}});
+  auto first = Run(Jobs("k", 3), nullptr, "worker1-p3-o100");
+  auto replay = Run(Jobs("k", 3), nullptr, "worker1-p3-o100");
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(replay[i].verdict, first[i].verdict) << i;
+  }
+  EXPECT_EQ(replay[0].verdict, Verdict::kAdmit);
+  EXPECT_EQ(Run(Jobs("k", 1), nullptr, "another")[0].verdict, Verdict::kDuplicate);
+}
+
+TEST_F(AdmissionTest, DedupeStateIsCompactAndExpires) {
+  AdmissionConfig config;
+  config.dedupe_window = 600s;
+  Make({}, config);
+  Run(Jobs("e", 100));
+  const std::string keys = server_.Command({"KEYS", "bulkd:dedupe:shop1:*:*"});
+  ASSERT_FALSE(keys.empty());
+  const std::string key = keys.substr(0, keys.find('\n'));
+  EXPECT_EQ(server_.Command({"OBJECT", "ENCODING", key}), "intset");
+  const long ttl = std::stol(server_.Command({"TTL", key}));
+  EXPECT_GT(ttl, 600);
+  EXPECT_LE(ttl, 1200);
+}
+
+TEST(AdmissionRulesTest, ValidateNamesTheOffendingRule) {
+  EXPECT_EQ(Admission::ValidateRules(std::vector<Rule>{{"tenant", "*", 10, 5}}), "");
+  EXPECT_NE(Admission::ValidateRules(std::vector<Rule>{{"tenant", "*", 10, 5},
+                                                       {"tenant", "*", 1, 1}})
+                .find("rules[1]"),
+            std::string::npos);
+  EXPECT_NE(Admission::ValidateRules(std::vector<Rule>{{"", "x", 1, 1}}), "");
+  EXPECT_NE(Admission::ValidateRules(std::vector<Rule>{{"a:b", "x", 1, 1}}), "");
+}
+
+}  // namespace
+}  // namespace bulkd::ratelimit
