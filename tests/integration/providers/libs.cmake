@@ -1,0 +1,1 @@
+set(BULKD_TEST_LIBS bulkd_providers bulkd_core)

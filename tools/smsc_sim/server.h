@@ -1,0 +1,57 @@
+// tools/smsc_sim/server.h — an SMPP 3.4 SMSC simulator for tests and benchmarks: accepts
+// binds, answers submit_sm (with configurable latency, permanent failures and
+// throttling), and sends delivery receipts after a delay. One io_context per thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace bulkd::tools::smsc_sim {
+
+struct Options {
+  std::string host = "127.0.0.1";
+  uint16_t port = 2775;         // 0 picks a free port
+  unsigned threads = 1;         // io threads; sessions are spread over them
+  std::string system_id;        // when non-empty, binds must match (else ESME_RBINDFAIL)
+  std::string password;         // when non-empty, binds must match
+  bool hex_ids = false;         // --id-format hex|decimal for submit_sm_resp
+  bool receipt_hex_ids = false; // --receipt-id-format (default: same as --id-format)
+  bool receipt_tlvs = true;     // receipted_message_id + message_state TLVs
+  bool receipt_text = true;     // `id:... stat:...` text in short_message
+  uint32_t receipt_delay_ms = 0;
+  uint32_t latency_ms = 0;      // delay of every submit_sm_resp
+  double fail_percent = 0;      // answered ESME_RSUBMITFAIL
+  double undeliv_percent = 0;   // accepted, receipt UNDELIV
+  double throttle_percent = 0;  // answered ESME_RTHROTTLED
+  uint32_t max_tps = 0;         // per io thread; above it ESME_RTHROTTLED (0 = unlimited)
+  uint32_t idle_timeout_ms = 0; // close a session that sends nothing this long (0 = never)
+  std::string record_path;      // one `<dest_addr>\t<message_id>` line per accepted submit
+  uint64_t seed = 0;            // 0 = random
+  uint64_t id_start = 0;        // 0 = derived from the clock (unique across restarts)
+};
+
+struct Counters {
+  std::atomic<uint64_t> binds{0}, bind_failures{0}, submits{0}, accepted{0}, failed{0},
+      throttled{0}, receipts{0}, deliver_sm_resps{0}, enquire_links{0}, unbinds{0},
+      generic_nacks_sent{0}, decode_errors{0}, sessions{0};
+};
+
+class Server {
+ public:
+  explicit Server(Options options);  // throws on bad options or bind/listen failure
+  ~Server();
+  uint16_t port() const;             // the listening port (after Start)
+  // Listens, prints the "listening" line, runs until SIGTERM/SIGINT, flushes the record
+  // file. Returns the process exit code.
+  int Run();
+  const Counters& counters() const;
+
+  struct State;  // implementation detail (server.cc)
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace bulkd::tools::smsc_sim
