@@ -29,6 +29,30 @@ std::atomic<bool> g_stop{false};
 
 void OnStopSignal(int) { g_stop.store(true); }
 
+bulkd::providers::smpp::SmsProviderConfig SmsProviderSettings(
+    const bulkd::dispatcher::SmppRouteConfig& route) {
+  using namespace bulkd::providers::smpp;
+  SmsProviderConfig out;
+  out.name = route.name;
+  out.client.host = route.host;
+  out.client.port = route.port;
+  out.client.system_id = route.system_id;
+  out.client.password = route.password;
+  out.client.system_type = route.system_type;
+  out.client.window = static_cast<uint32_t>(route.window);
+  out.client.queue_cap = static_cast<size_t>(route.window) * 4;
+  out.client.response_timeout = std::chrono::milliseconds(route.response_timeout_ms);
+  out.client.enquire_link_interval = std::chrono::seconds(route.enquire_link_interval_s);
+  out.default_source_addr = route.source_addr;
+  out.coding = route.data_coding == "ksc5601" ? RouteCoding::kKsc5601
+               : route.data_coding == "gsm7"  ? RouteCoding::kGsm7
+                                              : RouteCoding::kUcs2;
+  // Keep ids a little longer than the dispatcher waits, so a receipt at the edge still
+  // finds its job.
+  out.receipt_retention = std::chrono::seconds(route.receipt_timeout_s + 60);
+  return out;
+}
+
 int Run(const std::string& config_path) {
   using namespace bulkd;
   using namespace bulkd::dispatcher;
@@ -56,8 +80,8 @@ int Run(const std::string& config_path) {
   shard_settings.retry_max = std::chrono::milliseconds(config.pipeline.retry_max_ms);
   shard_settings.receipt_timeout = std::chrono::seconds(config.smpp.receipt_timeout_s);
   SendShard shard(shard_settings, events, clock);
-  shard.AddProvider(std::make_unique<providers::smpp::SmsProvider>(
-      shard.io(), providers::smpp::SmsProviderConfig::From(config.smpp)));
+  shard.AddProvider(
+      std::make_unique<providers::smpp::SmsProvider>(shard.io(), SmsProviderSettings(config.smpp)));
 
   KafkaConsumer consumer(config.kafka, nullptr);
   Pipeline pipeline(config, consumer, producer, shard, handoffs);
