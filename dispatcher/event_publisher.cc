@@ -2,6 +2,7 @@
 
 #include "core/clock.h"
 #include "dispatcher/kafka/producer.h"
+#include "dispatcher/metrics.h"
 
 namespace bulkd::dispatcher {
 
@@ -28,6 +29,14 @@ void EventPublisher::Publish(const JobContext& context, core::EventType type,
   const uint64_t token =
       core::IsTerminal(type) ? HandoffToken(context.partition, context.offset) : 0;
   producer_.Produce(topic_, context.job.id, buffer, token);
+  if (metrics_) {
+    metrics_->Messages(fields.channel, fields.provider, type).Increment();
+    metrics_->Events(type).Increment();
+    if (token != 0 && context.enqueued_ms > 0) {
+      metrics_->EndToEnd(fields.channel)
+          .Observe(static_cast<double>(event.ts_ms - context.enqueued_ms) / 1000.0);
+    }
+  }
 }
 
 }  // namespace bulkd::dispatcher

@@ -79,12 +79,12 @@ int Run(const std::string& config_path) {
   shard_settings.retry_base = std::chrono::milliseconds(config.pipeline.retry_base_ms);
   shard_settings.retry_max = std::chrono::milliseconds(config.pipeline.retry_max_ms);
   shard_settings.receipt_timeout = std::chrono::seconds(config.smpp.receipt_timeout_s);
-  SendShard shard(shard_settings, events, clock);
+  SendShard shard(shard_settings, events, clock, &metrics);
   shard.AddProvider(
       std::make_unique<providers::smpp::SmsProvider>(shard.io(), SmsProviderSettings(config.smpp)));
 
   KafkaConsumer consumer(config.kafka, nullptr);
-  Pipeline pipeline(config, consumer, producer, shard, handoffs);
+  Pipeline pipeline(config, consumer, producer, shard, handoffs, &metrics);
   consumer.SetListener(&pipeline);
 
   AdminServer admin(AdminServerConfig{config.admin.bind, config.admin.port}, metrics,

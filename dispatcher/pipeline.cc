@@ -8,14 +8,27 @@
 
 #include "dispatcher/job_context.h"
 #include "dispatcher/kafka/producer.h"
+#include "dispatcher/metrics.h"
 #include "dispatcher/send_shard.h"
 
 namespace bulkd::dispatcher {
+namespace {
+
+DlqReason ClassifyRejection(const core::JobError& error) {
+  if (!error.field.empty()) return DlqReason::kSchema;
+  if (error.reason.find("UTF-8") != std::string::npos) return DlqReason::kEncoding;
+  if (error.reason.find("bytes") != std::string::npos &&
+      error.reason.find("JSON") == std::string::npos)
+    return DlqReason::kSize;
+  return error.reason.find("JSON") != std::string::npos ? DlqReason::kJson : DlqReason::kSchema;
+}
+
+}  // namespace
 
 Pipeline::Pipeline(const Config& config, KafkaConsumer& consumer, KafkaProducer& producer,
-                   SendShard& shard, HandoffQueue& handoffs)
+                   SendShard& shard, HandoffQueue& handoffs, Metrics* metrics)
     : config_(config), consumer_(consumer), producer_(producer), shard_(shard),
-      handoffs_(handoffs) {}
+      handoffs_(handoffs), metrics_(metrics) {}
 
 void Pipeline::Run(const std::atomic<bool>& stop, int drain_timeout_ms) {
   consumer_.Subscribe(config_.kafka.jobs_topic);
@@ -27,6 +40,7 @@ void Pipeline::Run(const std::atomic<bool>& stop, int drain_timeout_ms) {
     if (!batch.empty()) HandleBatch(batch);
     ApplyHandoffs();
     ApplyBackpressure();
+    ReportLag();
   }
   // Graceful stop: no new jobs; let open ones reach their hand-off so their offsets
   // are committed and they are not replayed by the next owner.
@@ -64,6 +78,7 @@ void Pipeline::HandleBatch(std::vector<KafkaMessage>& batch) {
     jobs.push_back(std::move(context));
   }
   consumed_.fetch_add(batch.size(), std::memory_order_relaxed);
+  if (metrics_) metrics_->JobsConsumed().Increment(static_cast<double>(batch.size()));
   if (!jobs.empty()) shard_.Submit(std::move(jobs));
 }
 
@@ -78,6 +93,15 @@ void Pipeline::DeadLetter(const KafkaMessage& message, const core::JobError& err
                      {"source_partition", partition},
                      {"source_offset", offset}});
   dead_lettered_.fetch_add(1, std::memory_order_relaxed);
+  if (metrics_) metrics_->Dlq(ClassifyRejection(error)).Increment();
+}
+
+void Pipeline::ReportLag() {
+  if (!metrics_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_lag_report_) return;
+  next_lag_report_ = now + std::chrono::seconds(1);
+  for (const auto& [partition, lag] : consumer_.Lag()) metrics_->SetConsumerLag(partition, lag);
 }
 
 void Pipeline::ApplyHandoffs() {
@@ -119,6 +143,7 @@ void Pipeline::OnPartitionsAssigned(const std::vector<int32_t>& partitions) {
 void Pipeline::OnPartitionsRevoked(const std::vector<int32_t>& partitions) {
   ApplyHandoffs();
   for (int32_t p : partitions) {
+    if (metrics_) metrics_->RemoveConsumerLag(p);
     auto it = trackers_.find(p);
     if (it == trackers_.end()) continue;
     const int64_t committable = it->second.Committable();

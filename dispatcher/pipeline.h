@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <unordered_map>
@@ -17,6 +18,7 @@
 namespace bulkd::dispatcher {
 
 class KafkaProducer;
+class Metrics;
 class SendShard;
 
 // Acknowledged hand-off tokens, from the producer's thread to the consumer loop.
@@ -39,8 +41,9 @@ class HandoffQueue {
 
 class Pipeline : public RebalanceListener {
  public:
+  // `metrics` may be null (tests).
   Pipeline(const Config& config, KafkaConsumer& consumer, KafkaProducer& producer,
-           SendShard& shard, HandoffQueue& handoffs);
+           SendShard& shard, HandoffQueue& handoffs, Metrics* metrics);
 
   // Consumes until `stop` is set, then stops taking jobs and waits up to
   // `drain_timeout_ms` for open jobs to finish before returning (the caller closes the
@@ -60,13 +63,16 @@ class Pipeline : public RebalanceListener {
   void DeadLetter(const KafkaMessage& message, const core::JobError& error);
   void ApplyHandoffs();
   void ApplyBackpressure();
+  void ReportLag();
 
   const Config& config_;
   KafkaConsumer& consumer_;
   KafkaProducer& producer_;
   SendShard& shard_;
   HandoffQueue& handoffs_;
+  Metrics* metrics_;
   core::JobDecoder decoder_;
+  std::chrono::steady_clock::time_point next_lag_report_{};
   std::unordered_map<int32_t, OffsetTracker> trackers_;
   std::vector<uint64_t> acked_;  // reused buffer
   std::atomic<size_t> unfinished_{0};

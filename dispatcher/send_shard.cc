@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "core/clock.h"
+#include "dispatcher/metrics.h"
 
 namespace bulkd::dispatcher {
 
@@ -13,8 +14,9 @@ using providers::AttemptOutcome;
 using providers::AttemptReport;
 using std::chrono::steady_clock;
 
-SendShard::SendShard(ShardSettings settings, EventPublisher& events, const core::Clock& clock)
-    : settings_(settings), events_(events), clock_(clock) {}
+SendShard::SendShard(ShardSettings settings, EventPublisher& events, const core::Clock& clock,
+                     Metrics* metrics)
+    : settings_(settings), events_(events), clock_(clock), metrics_(metrics) {}
 
 SendShard::~SendShard() { Stop(); }
 
@@ -122,6 +124,11 @@ void SendShard::OnReport(const AttemptReport& report) {
     case AttemptOutcome::kAccepted:
     {
       ctx.accepted = true;
+      if (metrics_) {
+        const auto elapsed = steady_clock::now().time_since_epoch().count() - ctx.sent_steady_ns;
+        metrics_->SendLatency(ctx.job.channels[ctx.channel_index], metrics_->Provider(provider))
+            .Observe(static_cast<double>(elapsed) / 1e9);
+      }
       events_.Publish(ctx, core::EventType::kSubmitted, {channel, provider, report.code, ""});
       const auto deadline = steady_clock::now() + settings_.receipt_timeout;
       ctx.receipt_deadline_ns = deadline.time_since_epoch().count();
@@ -129,9 +136,11 @@ void SendShard::OnReport(const AttemptReport& report) {
     }
       break;
     case AttemptOutcome::kDelivered:
+      CountReceipt(ctx, report.code);
       Finish(report.cookie, core::EventType::kDelivered, report.code, report.detail);
       break;
     case AttemptOutcome::kUndelivered:
+      CountReceipt(ctx, report.code);
       Finish(report.cookie, core::EventType::kUndelivered, report.code, report.detail);
       break;
     case AttemptOutcome::kRetry:
@@ -162,6 +171,10 @@ void SendShard::FallBackOrFail(uint64_t cookie, std::string_view code, std::stri
     return;
   }
   const std::string_view from = core::ToString(ctx.job.channels[ctx.channel_index]);
+  if (metrics_) {
+    metrics_->Fallbacks(ctx.job.channels[ctx.channel_index], ctx.job.channels[ctx.channel_index + 1])
+        .Increment();
+  }
   events_.Publish(ctx, core::EventType::kFallback,
                   {from, ctx.provider ? ctx.provider->name() : "", code, detail});
   ++ctx.channel_index;
@@ -171,6 +184,7 @@ void SendShard::FallBackOrFail(uint64_t cookie, std::string_view code, std::stri
 
 void SendShard::ScheduleRetry(uint64_t cookie, std::string_view code) {
   JobContext& ctx = *jobs_.at(cookie);
+  if (metrics_) metrics_->Retries(ctx.job.channels[ctx.channel_index]).Increment();
   events_.Publish(ctx, core::EventType::kRetrying,
                   {core::ToString(ctx.job.channels[ctx.channel_index]),
                    ctx.provider ? ctx.provider->name() : "", code, ""});
@@ -200,6 +214,13 @@ void SendShard::Finish(uint64_t cookie, core::EventType type, std::string_view c
   open_jobs_.fetch_sub(1, std::memory_order_relaxed);
 }
 
+void SendShard::CountReceipt(const JobContext& ctx, std::string_view status) {
+  if (!metrics_ || !ctx.provider) return;
+  metrics_->Receipts(ctx.job.channels[ctx.channel_index], metrics_->Provider(ctx.provider->name()),
+                     ReceiptStatusFromStat(status))
+      .Increment();
+}
+
 void SendShard::ArmHousekeeping() {
   housekeeping_timer_.expires_after(std::chrono::milliseconds(10));
   housekeeping_timer_.async_wait([this](auto ec) {
@@ -211,7 +232,13 @@ void SendShard::ArmHousekeeping() {
 
 void SendShard::Housekeeping() {
   bool any_ready = false;
-  for (const auto& provider : providers_) any_ready |= provider->ready();
+  for (const auto& provider : providers_) {
+    any_ready |= provider->ready();
+    if (metrics_) {
+      metrics_->Inflight(metrics_->Provider(provider->name()))
+          .Set(static_cast<double>(provider->inflight()));
+    }
+  }
   ready_.store(any_ready, std::memory_order_relaxed);
   // Jobs a provider could not take: offer them again, in order.
   for (size_t n = refused_.size(); n > 0; --n) {

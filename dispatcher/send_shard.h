@@ -30,7 +30,9 @@ struct ShardSettings {
 
 class SendShard {
  public:
-  SendShard(ShardSettings settings, EventPublisher& events, const core::Clock& clock);
+  // `metrics` may be null (tests).
+  SendShard(ShardSettings settings, EventPublisher& events, const core::Clock& clock,
+            Metrics* metrics);
   ~SendShard();  // Stop()s
 
   // The shard's io_context, for constructing providers that live on it.
@@ -61,6 +63,7 @@ class SendShard {
               std::string_view detail);
   void FallBackOrFail(uint64_t cookie, std::string_view code, std::string_view detail);
   void ScheduleRetry(uint64_t cookie, std::string_view code);
+  void CountReceipt(const JobContext& ctx, std::string_view status);
   void ArmHousekeeping();
   void Housekeeping();
   providers::Provider* Route(core::Channel channel) const;
@@ -69,6 +72,7 @@ class SendShard {
   std::vector<std::unique_ptr<providers::Provider>> providers_;
   EventPublisher& events_;
   const core::Clock& clock_;
+  Metrics* metrics_;
   boost::asio::io_context io_{1};
   boost::asio::steady_timer housekeeping_timer_{io_};
   std::thread thread_;
