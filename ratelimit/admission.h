@@ -2,24 +2,30 @@
 // Redis: dedupe claim, opt-out, and token buckets per scope, decided for a whole batch by
 // one Lua script in one round trip (EVALSHA), on the server's clock (TIME).
 //
-// Order per message, in batch order (earlier grants consume tokens seen by later ones):
-//   1. duplicate?  job id already claimed by this tenant (also earlier in the same batch)
-//   2. opted out?  recipient in optout:{tenant} or optout:_global
-//   3. buckets:    every bucket that applies must hold `segments` tokens; if one refuses,
-//                  none is charged and the message gets kWait with the longest wait.
+// Per message, in batch order (earlier grants consume tokens seen by later ones):
+//   - opted out (recipient in optout:{tenant} or optout:_global) -> claim -> kOptedOut
+//   - else every bucket that applies must hold `segments` tokens; if one refuses, none is
+//     charged and the message gets kWait (the longest wait of the refusing buckets)
+//   - else claim the job id for the tenant -> kAdmit, and charge every bucket
+//   - a claim that already exists (a replay, or the same id earlier in the batch) ->
+//     kDuplicate, nothing charged
 // Claims are made for kAdmit and kOptedOut (the job reached its outcome: a replay must
-// not be sent, nor produce a second "suppressed"); kWait and kUnavailable never claim, so
-// the job can be admitted later. A duplicate of a suppressed job is kDuplicate.
+// not be sent, nor produce a second "suppressed"), so a duplicate of a suppressed job is
+// kDuplicate. kWait and kUnavailable never claim: the job can be admitted later. A replay
+// that meets an empty bucket gets kWait first and kDuplicate when retried (checking the
+// claim only for messages that could go saves a Redis call per waiting message).
 //
 // Dedupe memory: claims are 64-bit XXH3 hashes of the job id stored as integers in sets
 // `dedupe:{tenant}:{generation}:{shard}` (Redis "intset" encoding while a set holds <= 512
 // members: 8 bytes each). A generation lasts `dedupe_window`; lookups check the current and
 // the previous one, so a claim is remembered for at least one window and at most two. The
 // shard count of a generation is fixed when it starts, from the previous generation's
-// claim count (target 256 per set). Measured (tests/integration/ratelimit/
-// admission_memory_test.cc, redis 7.0): about 10 MB per million claimed jobs, against
-// ~126 MB for one key per job. A false duplicate needs a 64-bit hash collision within one
-// tenant and two windows: ~N/1.8e19 per job.
+// claim count (target 256 per set; dedupe_min_shards for a tenant's first window).
+// Measured (tests/integration/ratelimit/admission_memory_test.cc, redis 7.0.15): 9.3 bytes
+// per claimed job = 9.3 MB per million (one key per job: ~126 MB); a generation sized too
+// small (first window above ~256 x dedupe_min_shards jobs) degrades to hashtable sets at
+// ~74 B per job until the next window. Memory held: up to two windows of claims.
+// A false duplicate needs a 64-bit hash collision within one tenant and two windows.
 //
 // Bucket state: hash `bucket:{scope}:{name}` {v: tokens (string, fractional), t: server
 // time in µs}; expires once it would be full again (a missing bucket is a full bucket).
@@ -83,7 +89,7 @@ struct Decision {
 struct AdmissionConfig {
   std::string key_prefix = "bulkd:";                // prepended to every key
   std::chrono::seconds dedupe_window{3600};         // claim kept >= 1 and <= 2 windows
-  uint32_t dedupe_min_shards = 64;                  // sets per tenant per generation
+  uint32_t dedupe_min_shards = 256;                 // sets per tenant in a first window
   uint32_t dedupe_max_shards = 1u << 20;
   std::chrono::milliseconds max_wait{60'000};       // cap on retry_after_ms (rate 0 -> cap)
   std::chrono::milliseconds batch_key_ttl{300'000};  // how long a batch_key replays

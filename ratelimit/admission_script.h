@@ -115,28 +115,16 @@ for ti, g in pairs(by_tenant) do
 end
 if #global_args > 0 then check(prefix .. 'optout:_global', global_args, global_msgs) end
 
-local out, seen, touched, charged = {}, {}, {}, {}
+-- Per message: buckets first (pure Lua on the loaded state), then the claim (SADD into the
+-- current generation, after a look into the previous one) only for messages that could go;
+-- a waiting message costs no Redis call and claims nothing.
+local out, touched, charged = {}, {}, {}
 for m = 1, nm do
   local p = ms[m]
-  local ti = tonumber(ARGV[p])
-  local h = ARGV[p + 1]
-  local sel = tonumber(ARGV[p + 2])
   local cost = tonumber(ARGV[p + 5])
   local mb = tonumber(ARGV[p + 6])
-  local T = tenants[ti]
-  local skey = T.cur .. (sel % T.n)
-  local seen_key = ti .. ':' .. h
-  local dup = seen[seen_key]
-  if not dup then dup = redis.call('SISMEMBER', skey, h) == 1 end
-  if not dup and T.pn then dup = redis.call('SISMEMBER', T.prev .. (sel % T.pn), h) == 1 end
-  local claim = false
-  if dup then
-    out[m] = 'D'
-  elseif opted[m] then
-    out[m] = 'O'
-    claim = true
-  else
-    local wait, which = -1, 0
+  local wait, which = -1, 0
+  if not opted[m] then
     for k = 0, mb - 1 do
       local s = load(tonumber(ARGV[p + 7 + k]))
       local need = cost
@@ -149,23 +137,31 @@ for m = 1, nm do
         if w > wait then wait, which = w, k end
       end
     end
-    if wait >= 0 then
-      out[m] = 'W' .. wait .. ':' .. which .. ';'
-    else
-      for k = 0, mb - 1 do
-        local b = tonumber(ARGV[p + 7 + k])
-        bk[b].tokens = bk[b].tokens - cost
-        charged[b] = true
-      end
-      out[m] = 'A'
-      claim = true
-    end
   end
-  if claim then
-    redis.call('SADD', skey, h)
-    seen[seen_key] = true
-    touched[skey] = true
-    T.claims = T.claims + 1
+  if wait >= 0 then
+    out[m] = 'W' .. wait .. ':' .. which .. ';'
+  else
+    local T = tenants[tonumber(ARGV[p])]
+    local h = ARGV[p + 1]
+    local sel = tonumber(ARGV[p + 2])
+    local skey = T.cur .. (sel % T.n)
+    if (T.pn and redis.call('SISMEMBER', T.prev .. (sel % T.pn), h) == 1) or
+       redis.call('SADD', skey, h) == 0 then
+      out[m] = 'D'
+    else
+      touched[skey] = true
+      T.claims = T.claims + 1
+      if opted[m] then
+        out[m] = 'O'
+      else
+        for k = 0, mb - 1 do
+          local b = tonumber(ARGV[p + 7 + k])
+          bk[b].tokens = bk[b].tokens - cost
+          charged[b] = true
+        end
+        out[m] = 'A'
+      end
+    end
   end
 end
 

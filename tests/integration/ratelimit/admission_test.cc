@@ -199,6 +199,35 @@ TEST_F(AdmissionTest, ReplayedJobIsADuplicateAcrossAndWithinBatches) {
   EXPECT_EQ(admission_->stats().duplicates.load(), 4u);
 }
 
+TEST_F(AdmissionTest, DuplicateChargesNoBucket) {
+  Make({{"tenant", "*", 0, 10}});
+  EXPECT_EQ(Count(Run(Jobs("d", 3)), Verdict::kAdmit), 3);
+  EXPECT_EQ(Count(Run(Jobs("d", 3)), Verdict::kDuplicate), 3);
+  EXPECT_EQ(server_.Command({"HGET", "bulkd:bucket:tenant:shop1", "v"}), "7");
+}
+
+// With a 1 s window: a claim is found in the previous generation, and forgotten two
+// generations later. Waits on the server clock, not on sleeps.
+TEST_F(AdmissionTest, ClaimLastsAtLeastOneWindowAndAtMostTwo) {
+  AdmissionConfig config;
+  config.dedupe_window = 1s;
+  Make({}, config);
+  auto server_second = [&] {
+    const std::string t = server_.Command({"TIME"});
+    return std::stol(t.substr(0, t.find('\n')));
+  };
+  // Start just after a second boundary so the first claim lands in generation `gen`.
+  const long start = server_second();
+  ASSERT_TRUE(testing::WaitUntil([&] { return server_second() != start; }, 3s, 1ms));
+  const long gen = server_second();
+  ASSERT_EQ(Run(Jobs("g", 1))[0].verdict, Verdict::kAdmit);
+  ASSERT_EQ(server_second(), gen);
+  ASSERT_TRUE(testing::WaitUntil([&] { return server_second() == gen + 1; }, 3s));
+  EXPECT_EQ(Run(Jobs("g", 1))[0].verdict, Verdict::kDuplicate);  // previous generation
+  ASSERT_TRUE(testing::WaitUntil([&] { return server_second() >= gen + 2; }, 3s));
+  EXPECT_EQ(Run(Jobs("g", 1))[0].verdict, Verdict::kAdmit);  // expired with its generation
+}
+
 TEST_F(AdmissionTest, SameIdInTwoTenantsIsAdmittedForEach) {
   Make({});
   Msg other;
@@ -325,7 +354,15 @@ TEST_F(AdmissionTest, BatchKeyReplaysTheFirstDecisions) {
     EXPECT_EQ(replay[i].verdict, first[i].verdict) << i;
   }
   EXPECT_EQ(replay[0].verdict, Verdict::kAdmit);
-  EXPECT_EQ(Run(Jobs("k", 1), nullptr, "another")[0].verdict, Verdict::kDuplicate);
+  EXPECT_EQ(replay[2].verdict, Verdict::kWait);
+  // Under another key the claims count: a replay that meets an empty bucket waits, and
+  // is a duplicate once it could go.
+  EXPECT_EQ(Run(Jobs("k", 1), nullptr, "another")[0].verdict, Verdict::kWait);
+  server_.Command({"DEL", "bulkd:bucket:tenant:shop1"});
+  auto later = Run(Jobs("k", 3), nullptr, "third");
+  EXPECT_EQ(later[0].verdict, Verdict::kDuplicate);
+  EXPECT_EQ(later[1].verdict, Verdict::kDuplicate);
+  EXPECT_EQ(later[2].verdict, Verdict::kAdmit);
 }
 
 TEST_F(AdmissionTest, DedupeStateIsCompactAndExpires) {
