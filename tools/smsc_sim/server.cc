@@ -72,7 +72,7 @@ void AppendStringResp(std::vector<uint8_t>& out, uint32_t command_id, uint32_t s
   PutBe32(p + 4, command_id);
   PutBe32(p + 8, status);
   PutBe32(p + 12, seq);
-  std::memcpy(p + 16, body.data(), body.size());
+  if (!body.empty()) std::memcpy(p + 16, body.data(), body.size());
   p[16 + body.size()] = 0;
 }
 
@@ -289,7 +289,7 @@ class Session : public std::enable_shared_from_this<Session> {
       r.undelivered = opt_.undeliv_percent > 0 && w_.rng.Percent() < opt_.undeliv_percent;
       auto copy = [](std::string_view from, char* to, uint8_t& len, size_t cap) {
         len = static_cast<uint8_t>(std::min(from.size(), cap));
-        std::memcpy(to, from.data(), len);
+        if (len > 0) std::memcpy(to, from.data(), len);
       };
       copy(pdu.sm.destination_addr, r.handset, r.handset_len, sizeof r.handset);
       copy(pdu.sm.source_addr, r.sender, r.sender_len, sizeof r.sender);
