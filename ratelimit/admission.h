@@ -24,7 +24,11 @@
 // Measured (tests/integration/ratelimit/admission_memory_test.cc, redis 7.0.15): 9.3 bytes
 // per claimed job = 9.3 MB per million (one key per job: ~126 MB); a generation sized too
 // small (first window above ~256 x dedupe_min_shards jobs) degrades to hashtable sets at
-// ~74 B per job until the next window. Memory held: up to two windows of claims.
+// ~74 B per job until the next window. Memory held: up to two windows of claims. The sets
+// of a generation get their expiry (end of the next generation) from a sweep that runs
+// inside later batches, at most 128 keys per batch, once the generation has ended plus a
+// grace of min(60 s, window/4): one PEXPIREAT per set instead of one per claim. With no
+// traffic at all, the last generations stay until the next batch comes.
 // A false duplicate needs a 64-bit hash collision within one tenant and two windows.
 //
 // Bucket state: hash `bucket:{scope}:{name}` {v: tokens (string, fractional), t: server

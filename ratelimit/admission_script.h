@@ -29,6 +29,7 @@ local now_s = tonumber(time[1])
 local now_us = now_s * 1000000 + tonumber(time[2])
 local gen = math.floor(now_s / window)
 local gen_expire_ms = (gen + 2) * window * 1000
+local sweep_key = prefix .. 'dedupe:sweep'
 
 local i = 11
 local tenants = {}
@@ -50,6 +51,9 @@ for t = 1, nt do
     end
     redis.call('HSET', meta, 'n', n)
     redis.call('PEXPIREAT', meta, gen_expire_ms)
+    -- Its sets get their expiry in one sweep after the generation ends (below), not one
+    -- PEXPIREAT per claim.
+    redis.call('RPUSH', sweep_key, gen .. '|' .. n .. '|0|' .. base)
   end
   tenants[t] = {name = name, meta = meta, cur = meta .. ':', n = n,
                 prev = base .. (gen - 1) .. ':', pn = prev_n, claims = 0}
@@ -118,7 +122,7 @@ if #global_args > 0 then check(prefix .. 'optout:_global', global_args, global_m
 -- Per message: buckets first (pure Lua on the loaded state), then the claim (SADD into the
 -- current generation, after a look into the previous one) only for messages that could go;
 -- a waiting message costs no Redis call and claims nothing.
-local out, touched, charged = {}, {}, {}
+local out, charged = {}, {}
 for m = 1, nm do
   local p = ms[m]
   local cost = tonumber(ARGV[p + 5])
@@ -149,7 +153,6 @@ for m = 1, nm do
        redis.call('SADD', skey, h) == 0 then
       out[m] = 'D'
     else
-      touched[skey] = true
       T.claims = T.claims + 1
       if opted[m] then
         out[m] = 'O'
@@ -175,7 +178,34 @@ for b in pairs(charged) do
     redis.call('PERSIST', s.key)
   end
 end
-for k in pairs(touched) do redis.call('PEXPIREAT', k, gen_expire_ms) end
+-- Sweep: set the expiry of ended generations' sets, at most 128 per batch. Entries are
+-- "gen|shards|next shard|base" in creation order; one is due a grace period after its
+-- generation ended (a server clock stepping back by less than that cannot add a claim to
+-- an already swept generation).
+local budget = 128
+local grace = math.min(60, math.floor(window / 4))
+while budget > 0 do
+  local entry = redis.call('LINDEX', sweep_key, 0)
+  if not entry then break end
+  local g, n, nxt, base = string.match(entry, '^(%d+)|(%d+)|(%d+)|(.*)$')
+  g, n, nxt = tonumber(g), tonumber(n), tonumber(nxt)
+  if g == nil then
+    redis.call('LPOP', sweep_key)
+  else
+    if now_s < (g + 1) * window + grace then break end
+    local expire_ms = (g + 2) * window * 1000
+    local stop = math.min(n, nxt + budget)
+    for shard = nxt, stop - 1 do
+      redis.call('PEXPIREAT', base .. g .. ':' .. shard, expire_ms)
+    end
+    budget = budget - (stop - nxt)
+    if stop >= n then
+      redis.call('LPOP', sweep_key)
+    else
+      redis.call('LSET', sweep_key, 0, g .. '|' .. n .. '|' .. stop .. '|' .. base)
+    end
+  end
+end
 for t = 1, nt do
   if tenants[t].claims > 0 then
     redis.call('HINCRBY', tenants[t].meta, 'c', tenants[t].claims)

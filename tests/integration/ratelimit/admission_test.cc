@@ -365,18 +365,37 @@ TEST_F(AdmissionTest, BatchKeyReplaysTheFirstDecisions) {
   EXPECT_EQ(later[2].verdict, Verdict::kAdmit);
 }
 
-TEST_F(AdmissionTest, DedupeStateIsCompactAndExpires) {
+TEST_F(AdmissionTest, DedupeSetsAreCompactAndExpireAfterTheirGeneration) {
   AdmissionConfig config;
-  config.dedupe_window = 600s;
+  config.dedupe_window = 1s;
   Make({}, config);
+  auto server_second = [&] {
+    const std::string t = server_.Command({"TIME"});
+    return std::stol(t.substr(0, t.find('\n')));
+  };
+  const long start = server_second();
+  ASSERT_TRUE(testing::WaitUntil([&] { return server_second() != start; }, 3s, 1ms));
+  const long gen = server_second();
   Run(Jobs("e", 100));
-  const std::string keys = server_.Command({"KEYS", "bulkd:dedupe:shop1:*:*"});
+  const std::string keys = server_.Command({"KEYS", "bulkd:dedupe:shop1:" + std::to_string(gen) + ":*"});
   ASSERT_FALSE(keys.empty());
   const std::string key = keys.substr(0, keys.find('\n'));
   EXPECT_EQ(server_.Command({"OBJECT", "ENCODING", key}), "intset");
-  const long ttl = std::stol(server_.Command({"TTL", key}));
-  EXPECT_GT(ttl, 600);
-  EXPECT_LE(ttl, 1200);
+  EXPECT_EQ(server_.Command({"PTTL", key}), "-1");  // swept once the generation ends
+  ASSERT_TRUE(testing::WaitUntil([&] { return server_second() > gen; }, 3s));
+  // Batches in a later generation run the sweep, 128 sets per batch (256 shards here).
+  int batches = 0;
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        Run(Jobs("f" + std::to_string(batches++), 1));
+        return server_.Command({"LLEN", "bulkd:dedupe:sweep"}) == "1";
+      },
+      3s));
+  EXPECT_EQ(batches, 2);
+  const long pttl = std::stol(server_.Command({"PTTL", key}));
+  EXPECT_GT(pttl, 0);
+  EXPECT_LE(pttl, 2000);
+  ASSERT_TRUE(testing::WaitUntil([&] { return server_.Command({"EXISTS", key}) == "0"; }, 4s));
 }
 
 TEST(AdmissionRulesTest, ValidateNamesTheOffendingRule) {
