@@ -60,6 +60,13 @@ class Number {
 
 }  // namespace
 
+struct Admission::BucketArgs {
+  std::string key;
+  std::string rate, burst;  // decimal, short: no heap (SSO)
+};
+
+Admission::~Admission() = default;
+
 struct Admission::RuleSet {
   std::unordered_map<std::string, Rule, StringHash, std::equal_to<>> exact;     // "scope:name"
   std::unordered_map<std::string, Rule, StringHash, std::equal_to<>> defaults;  // "scope"
@@ -162,15 +169,18 @@ std::error_code Admission::Admit(std::span<const AdmissionRequest> batch,
 
   // Pass 1: intern tenants and buckets; per message, the script indices of its buckets
   // (deduplicated, rule-less ones dropped) and their positions in the request.
-  struct BucketArgs {
-    std::string key;
-    Number rate, burst;
-  };
-  std::vector<BucketArgs> buckets;
-  std::vector<uint32_t> msg_tenant(batch.size());
-  std::vector<uint32_t> msg_begin(batch.size() + 1);
-  std::vector<uint32_t> script_idx;  // 1-based bucket index per (message, bucket)
-  std::vector<int16_t> request_idx;  // position in AdmissionRequest::buckets
+  // script_idx_: 1-based bucket index per (message, bucket); request_idx_: its position
+  // in AdmissionRequest::buckets; msg_begin_[m]: where message m's entries start.
+  auto& buckets = buckets_;
+  auto& msg_tenant = msg_tenant_;
+  auto& msg_begin = msg_begin_;
+  auto& script_idx = script_idx_;
+  auto& request_idx = request_idx_;
+  buckets.clear();
+  msg_tenant.assign(batch.size(), 0);
+  msg_begin.assign(batch.size() + 1, 0);
+  script_idx.clear();
+  request_idx.clear();
   tenants_.clear();
   bucket_index_.clear();
   constexpr uint32_t kNoRule = 0;
@@ -196,7 +206,8 @@ std::error_code Admission::Admit(std::span<const AdmissionRequest> batch,
           idx = kNoRule;
         } else {
           buckets.push_back({config_.key_prefix + "bucket:" + scratch_,
-                             Number(rule->rate_per_sec), Number(rule->burst)});
+                             std::string(Number(rule->rate_per_sec).view()),
+                             std::string(Number(rule->burst).view())});
           idx = static_cast<uint32_t>(buckets.size());
         }
         bucket_index_.emplace(scratch_, idx);
@@ -234,8 +245,8 @@ std::error_code Admission::Admit(std::span<const AdmissionRequest> batch,
   for (std::string_view t : tenants_) command_.AddArg(t);
   for (const BucketArgs& b : buckets) {
     command_.AddArg(b.key);
-    command_.AddArg(b.rate.view());
-    command_.AddArg(b.burst.view());
+    command_.AddArg(b.rate);
+    command_.AddArg(b.burst);
   }
   for (size_t m = 0; m < batch.size(); ++m) {
     const AdmissionRequest& r = batch[m];

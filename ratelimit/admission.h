@@ -112,6 +112,7 @@ class Admission {
  public:
   // Throws std::invalid_argument if `rules` or `config` are invalid (start-up only).
   Admission(RedisConnection& redis, AdmissionConfig config, std::vector<Rule> rules);
+  ~Admission();
 
   // Decides every message of `batch` into `out` (out.size() == batch.size()) in one
   // blocking round trip (two after SCRIPT FLUSH or a Redis restart). On error returns it
@@ -146,10 +147,14 @@ class Admission {
   std::shared_ptr<const RuleSet> rules_;
   AdmissionStats stats_;
   // Per-batch scratch, reused to avoid heap churn.
+  struct BucketArgs;
   RedisBatch command_;
   std::vector<RedisReply> replies_;
   std::unordered_map<std::string, uint32_t> bucket_index_;
+  std::vector<BucketArgs> buckets_;
   std::vector<std::string_view> tenants_;
+  std::vector<uint32_t> msg_tenant_, msg_begin_, script_idx_;
+  std::vector<int16_t> request_idx_;
   std::string scratch_;
 };
 

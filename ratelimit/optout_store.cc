@@ -4,6 +4,8 @@
 #include <istream>
 #include <ostream>
 
+#include "core/job_codec.h"
+
 namespace bulkd::ratelimit {
 namespace {
 
@@ -32,13 +34,6 @@ std::optional<std::string_view> Field(std::string_view line, char delimiter, siz
 
 }  // namespace
 
-bool IsE164(std::string_view number) {
-  if (number.size() < 8 || number.size() > 16 || number[0] != '+' || number[1] == '0') {
-    return false;
-  }
-  return std::all_of(number.begin() + 1, number.end(), IsDigit);
-}
-
 std::optional<std::string> NormalizeNumber(std::string_view raw,
                                            std::string_view default_country_code) {
   std::string n;
@@ -54,7 +49,7 @@ std::optional<std::string> NormalizeNumber(std::string_view raw,
     international.append(default_country_code).append(n, 1);
     n = std::move(international);
   }
-  if (!IsE164(n)) return std::nullopt;
+  if (!core::IsE164(n)) return std::nullopt;
   return n;
 }
 
@@ -93,7 +88,7 @@ Result<size_t> OptOutStore::Modify(std::string_view command, std::string_view te
 
 Result<size_t> OptOutStore::Add(std::string_view tenant, std::span<const std::string> numbers) {
   for (const std::string& n : numbers) {
-    if (!IsE164(n)) return std::make_error_code(std::errc::invalid_argument);
+    if (!core::IsE164(n)) return std::make_error_code(std::errc::invalid_argument);
   }
   return Modify("SADD", tenant, numbers);
 }

@@ -18,11 +18,9 @@ namespace bulkd::ratelimit {
 // The tenant name of the global set (an opt-out there applies to every tenant).
 inline constexpr std::string_view kGlobalTenant = "_global";
 
-// '+' then 7 to 15 digits, the first not 0.
-bool IsE164(std::string_view number);
 // Strips spaces, '-', '.', '(', ')'; "00" -> "+"; a leading single '0' is replaced by
 // "+<default_country_code>" when one is given ("010-1234-5678", "82" -> "+821012345678").
-// nullopt if the result is not E.164.
+// nullopt if the result is not E.164 (core::IsE164: '+', 8 to 15 digits, first not 0).
 std::optional<std::string> NormalizeNumber(std::string_view raw,
                                            std::string_view default_country_code = {});
 
@@ -51,9 +49,9 @@ class OptOutStore {
  public:
   explicit OptOutStore(RedisConnection& redis, std::string key_prefix = "bulkd:");
 
-  // Adds numbers to `tenant`'s set (kGlobalTenant for the global set). Every number must
-  // be E.164, else nothing is added and invalid_argument is returned. One round trip.
-  // Returns how many were new.
+  // Adds numbers to `tenant`'s set (kGlobalTenant for the global set); returns how many
+  // were new. Every number must be E.164 (core::IsE164), else nothing is added and
+  // invalid_argument is returned. One round trip.
   Result<size_t> Add(std::string_view tenant, std::span<const std::string> numbers);
   // Removes numbers; returns how many were present. One round trip.
   Result<size_t> Remove(std::string_view tenant, std::span<const std::string> numbers);

@@ -398,6 +398,42 @@ TEST_F(AdmissionTest, DedupeSetsAreCompactAndExpireAfterTheirGeneration) {
   ASSERT_TRUE(testing::WaitUntil([&] { return server_.Command({"EXISTS", key}) == "0"; }, 4s));
 }
 
+// With AOF (appendfsync always) claims and bucket state survive a Redis crash and a
+// restart: replays stay duplicates and spent tokens stay spent.
+TEST(AdmissionDurabilityTest, ClaimsSurviveRedisRestartAndCrashWithAof) {
+  testing::RedisServerOptions server_options;
+  server_options.appendonly = true;
+  RedisServer server(server_options);
+  RedisOptions options;
+  options.host = server.host();
+  options.port = server.port();
+  options.reconnect_backoff_min = 10ms;
+  RedisConnection redis(options);
+  Admission admission(redis, {}, {{"tenant", "*", 0, 5}});
+  std::vector<std::string> ids = {"j1", "j2", "j3"};
+  std::vector<AdmissionRequest> batch;
+  const BucketRef bucket[] = {{"tenant", "shop1"}};
+  for (const auto& id : ids) batch.push_back({"shop1", id, "+821012345678", JobKind::kAd, 1, bucket});
+  std::vector<Decision> out(batch.size());
+  ASSERT_FALSE(admission.Admit(batch, out));
+  EXPECT_EQ(out[2].verdict, Verdict::kAdmit);
+
+  for (bool crash : {false, true}) {
+    if (crash) {
+      server.Kill();
+      server.Start();
+    } else {
+      server.Restart();
+    }
+    std::error_code ec;
+    ASSERT_TRUE(testing::WaitUntil([&] { return !(ec = admission.Admit(batch, out)); }, 5s))
+        << ec.message();
+    for (const Decision& d : out) EXPECT_EQ(d.verdict, Verdict::kDuplicate) << crash;
+  }
+  EXPECT_EQ(server.Command({"HGET", "bulkd:bucket:tenant:shop1", "v"}), "2");
+  EXPECT_GE(redis.stats().reconnects.load(), 2u);
+}
+
 TEST(AdmissionRulesTest, ValidateNamesTheOffendingRule) {
   EXPECT_EQ(Admission::ValidateRules(std::vector<Rule>{{"tenant", "*", 10, 5}}), "");
   EXPECT_NE(Admission::ValidateRules(std::vector<Rule>{{"tenant", "*", 10, 5},

@@ -27,18 +27,6 @@ class OptOutStoreTest : public ::testing::Test {
   OptOutStore store_;
 };
 
-TEST(NumberTest, E164NeedsPlusAndSevenToFifteenDigits) {
-  EXPECT_TRUE(IsE164("+821012345678"));
-  EXPECT_TRUE(IsE164("+6831234"));
-  EXPECT_TRUE(IsE164("+123456789012345"));
-  EXPECT_FALSE(IsE164("+1234567890123456"));
-  EXPECT_FALSE(IsE164("821012345678"));
-  EXPECT_FALSE(IsE164("+0821012345678"));
-  EXPECT_FALSE(IsE164("+82-10-1234"));
-  EXPECT_FALSE(IsE164("+123456"));
-  EXPECT_FALSE(IsE164(""));
-}
-
 TEST(NumberTest, NormalizesSeparatorsInternationalPrefixAndDomesticNumbers) {
   EXPECT_EQ(NormalizeNumber("+82 10-1234-5678"), "+821012345678");
   EXPECT_EQ(NormalizeNumber("0082 10 1234 5678"), "+821012345678");
@@ -46,6 +34,8 @@ TEST(NumberTest, NormalizesSeparatorsInternationalPrefixAndDomesticNumbers) {
   EXPECT_EQ(NormalizeNumber("010-1234-5678"), std::nullopt);
   EXPECT_EQ(NormalizeNumber("(02) 1588-1234", "82"), "+8221588123" "4");
   EXPECT_EQ(NormalizeNumber("hello"), std::nullopt);
+  EXPECT_EQ(NormalizeNumber("+6831234"), std::nullopt);  // 7 digits: below core::IsE164
+  EXPECT_EQ(NormalizeNumber("+1234567890123456"), std::nullopt);  // 16 digits
 }
 
 TEST_F(OptOutStoreTest, AddContainsRemoveAndGlobal) {
