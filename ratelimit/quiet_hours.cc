@@ -200,7 +200,7 @@ std::error_code PolicyCache::Refresh(std::span<const std::string_view> tenants,
 
 std::shared_ptr<const TenantPolicy> PolicyCache::Find(std::string_view tenant,
                                                       Clock::time_point now) const {
-  auto it = entries_.find(std::string(tenant));
+  auto it = entries_.find(tenant);
   if (it == entries_.end() || now - it->second.loaded >= ttl_) return nullptr;
   return it->second.policy;
 }

@@ -87,7 +87,11 @@ class PolicyCache {
   RedisConnection& redis_;
   std::string prefix_;
   std::chrono::milliseconds ttl_;
-  std::unordered_map<std::string, Entry> entries_;  // grows with the tenant count
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, Entry, Hash, std::equal_to<>> entries_;  // one per tenant
 };
 
 }  // namespace bulkd::ratelimit

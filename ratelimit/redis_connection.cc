@@ -191,8 +191,7 @@ void RedisBatch::AppendEval(const RedisScript& script, std::span<const std::stri
 }
 
 void RedisBatch::BeginCommand(size_t argc, const RedisScript* script) {
-  if (!commands_.empty()) commands_.back().end = buffer_.size();
-  commands_.push_back({buffer_.size(), std::string::npos, script});
+  commands_.push_back({buffer_.size(), script});
   AppendArrayHeader(&buffer_, argc);
 }
 
@@ -326,8 +325,9 @@ std::error_code RedisConnection::Execute(const RedisBatch& batch,
   const size_t loads = retry.size();
   for (size_t i : refused) {
     const auto& cmd = batch.commands_[i];
-    const size_t end = (i + 1 == batch.commands_.size()) ? batch.buffer_.size() : cmd.end;
-    retry.commands_.push_back({retry.buffer_.size(), std::string::npos, cmd.script});
+    const size_t end = (i + 1 == batch.commands_.size()) ? batch.buffer_.size()
+                                                         : batch.commands_[i + 1].begin;
+    retry.commands_.push_back({retry.buffer_.size(), cmd.script});
     retry.buffer_.append(batch.buffer_, cmd.begin, end - cmd.begin);
   }
   stats_.script_loads += loads;

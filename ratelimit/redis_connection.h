@@ -83,7 +83,8 @@ class RedisBatch {
  public:
   void Append(std::initializer_list<std::string_view> args);
   void Append(std::span<const std::string_view> args);
-  // EVALSHA script.sha1 numkeys keys... args...; re-sent after SCRIPT LOAD on NOSCRIPT.
+  // EVALSHA sha1 numkeys keys... args...; re-sent after SCRIPT LOAD on NOSCRIPT.
+  // `script` must outlive the batch.
   void AppendEval(const RedisScript& script, std::span<const std::string_view> keys,
                   std::span<const std::string_view> args);
   size_t size() const { return commands_.size(); }
@@ -97,7 +98,7 @@ class RedisBatch {
  private:
   friend class RedisConnection;
   struct Command {
-    size_t begin, end;           // byte range in buffer_
+    size_t begin;                // offset in buffer_; ends where the next one begins
     const RedisScript* script;   // set for EVALSHA commands
   };
   std::string buffer_;
