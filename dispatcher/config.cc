@@ -120,6 +120,46 @@ void ReadPipeline(const YAML::Node& node, PipelineConfig& c) {
   });
 }
 
+void ReadDouble(const YAML::Node& node, const std::string& key, double& out) {
+  out = As<double>(node, key, "a number");
+  if (!(out >= 0) || out > 1e9) Fail(key, "must be a number from 0 to 1e9");
+}
+
+void ReadBool(const YAML::Node& node, const std::string& key, bool& out) {
+  out = As<bool>(node, key, "true or false");
+}
+
+void ReadRateLimit(const YAML::Node& node, RateLimitConfig& c) {
+  ReadSection(node, "ratelimit", {
+      {"enabled", [&](const YAML::Node& n, const std::string& k) { ReadBool(n, k, c.enabled); }},
+      {"dedupe_window_s", [&](const YAML::Node& n, const std::string& k) {
+         ReadInt(n, k, c.dedupe_window_s, 1, 7 * 86400);
+       }},
+      {"rules", [&](const YAML::Node& n, const std::string& k) {
+         if (!n.IsSequence()) Fail(k, "expected a list of rules");
+         for (size_t i = 0; i < n.size(); ++i) {
+           RateRuleConfig rule;
+           const std::string item = k + "[" + std::to_string(i) + "]";
+           ReadSection(n[i], item, {
+               {"scope", [&](const YAML::Node& v, const std::string& kk) {
+                  ReadString(v, kk, rule.scope);
+                  if (rule.scope != "tenant" && rule.scope != "carrier" &&
+                      rule.scope != "sender" && rule.scope != "template")
+                    Fail(kk, "must be one of tenant, carrier, sender, template");
+                }},
+               {"name", [&](const YAML::Node& v, const std::string& kk) { ReadString(v, kk, rule.name); }},
+               {"rate_per_sec", [&](const YAML::Node& v, const std::string& kk) {
+                  ReadDouble(v, kk, rule.rate_per_sec);
+                }},
+               {"burst", [&](const YAML::Node& v, const std::string& kk) { ReadDouble(v, kk, rule.burst); }},
+           });
+           if (rule.scope.empty()) Fail(item + ".scope", "is required");
+           c.rules.push_back(rule);
+         }
+       }},
+  });
+}
+
 void ReadAdmin(const YAML::Node& node, AdminConfig& c) {
   ReadSection(node, "admin", {
       {"bind", [&](const YAML::Node& n, const std::string& k) { ReadString(n, k, c.bind); }},
@@ -161,6 +201,7 @@ Config ParseConfig(const std::string& yaml_text) {
       {"smpp", [&](const YAML::Node& n, const std::string&) { ReadSmpp(n, config.smpp); }},
       {"pipeline", [&](const YAML::Node& n, const std::string&) { ReadPipeline(n, config.pipeline); }},
       {"admin", [&](const YAML::Node& n, const std::string&) { ReadAdmin(n, config.admin); }},
+      {"ratelimit", [&](const YAML::Node& n, const std::string&) { ReadRateLimit(n, config.ratelimit); }},
   });
   if (config.pipeline.retry_base_ms > config.pipeline.retry_max_ms)
     Fail("pipeline.retry_base_ms", "must not exceed pipeline.retry_max_ms");

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "dispatcher/kafka/kafka_config.h"
 
@@ -35,6 +36,23 @@ struct SmppRouteConfig {
   int receipt_timeout_s = 300;
 };
 
+// One token bucket rule: `scope` is tenant, carrier, sender or template; `name` the
+// tenant id, SMPP route name, caller id or template code, or "*" for every one.
+struct RateRuleConfig {
+  std::string scope;
+  std::string name = "*";
+  double rate_per_sec = 0;
+  double burst = 0;
+};
+
+struct RateLimitConfig {
+  // false: no Redis gate at all (no dedupe, opt-out or limits). Only for tests and
+  // benchmarks of the rest of the pipeline.
+  bool enabled = true;
+  int dedupe_window_s = 3600;  // a replay within this window is never sent twice
+  std::vector<RateRuleConfig> rules;  // no rule: unlimited
+};
+
 struct PipelineConfig {
   size_t poll_batch = 2000;        // records per consumer poll
   size_t max_inflight = 50000;     // consumed but not finished; above it partitions pause
@@ -54,6 +72,7 @@ struct Config {
   SmppRouteConfig smpp;
   PipelineConfig pipeline;
   AdminConfig admin;
+  RateLimitConfig ratelimit;
 };
 
 // Parses the YAML text. Unknown keys and ill-typed values throw std::runtime_error whose

@@ -13,6 +13,7 @@
 
 #include "core/clock.h"
 #include "dispatcher/admin_server.h"
+#include "dispatcher/admission_stage.h"
 #include "dispatcher/config.h"
 #include "dispatcher/event_publisher.h"
 #include "dispatcher/kafka/consumer.h"
@@ -22,6 +23,8 @@
 #include "dispatcher/pipeline.h"
 #include "dispatcher/send_shard.h"
 #include "providers/smpp/sms_provider.h"
+#include "ratelimit/admission.h"
+#include "ratelimit/redis_connection.h"
 
 namespace {
 
@@ -83,13 +86,37 @@ int Run(const std::string& config_path) {
   shard.AddProvider(
       std::make_unique<providers::smpp::SmsProvider>(shard.io(), SmsProviderSettings(config.smpp)));
 
+  // The admission gate runs on the consumer thread with its own Redis connection.
+  std::unique_ptr<ratelimit::RedisConnection> redis;
+  std::unique_ptr<ratelimit::Admission> admission;
+  std::unique_ptr<AdmissionStage> admission_stage;
+  if (config.ratelimit.enabled) {
+    ratelimit::RedisOptions redis_options;
+    redis_options.host = config.redis.host;
+    redis_options.port = config.redis.port;
+    redis_options.connect_timeout = std::chrono::milliseconds(config.redis.timeout_ms);
+    redis_options.command_timeout = std::chrono::milliseconds(config.redis.timeout_ms);
+    redis = std::make_unique<ratelimit::RedisConnection>(redis_options);
+    ratelimit::AdmissionConfig admission_config;
+    admission_config.key_prefix = config.redis.key_prefix;
+    admission_config.dedupe_window = std::chrono::seconds(config.ratelimit.dedupe_window_s);
+    std::vector<ratelimit::Rule> rules;
+    for (const auto& r : config.ratelimit.rules) rules.push_back({r.scope, r.name, r.rate_per_sec, r.burst});
+    admission = std::make_unique<ratelimit::Admission>(*redis, admission_config, rules);
+    admission_stage = std::make_unique<AdmissionStage>(*admission, config.smpp.name, &metrics);
+  } else {
+    spdlog::warn("bulkd: ratelimit.enabled is false: no dedupe, opt-out or rate limits");
+  }
+
   KafkaConsumer consumer(config.kafka, nullptr);
-  Pipeline pipeline(config, consumer, producer, shard, handoffs, &metrics);
+  Pipeline pipeline(config, consumer, producer, events, shard, handoffs, admission_stage.get(),
+                    &metrics);
   consumer.SetListener(&pipeline);
 
   AdminServer admin(AdminServerConfig{config.admin.bind, config.admin.port}, metrics,
                     /*live=*/[] { return true; },
                     /*ready=*/[&]() -> ReadyState {
+                      if (!pipeline.gates_available()) return {false, "redis unreachable"};
                       if (!shard.ready()) return {false, "no provider connected"};
                       return {true, "ok"};
                     });

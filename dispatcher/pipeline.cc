@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 
+#include "dispatcher/admission_stage.h"
+#include "dispatcher/event_publisher.h"
 #include "dispatcher/job_context.h"
 #include "dispatcher/kafka/producer.h"
 #include "dispatcher/metrics.h"
@@ -26,9 +28,10 @@ DlqReason ClassifyRejection(const core::JobError& error) {
 }  // namespace
 
 Pipeline::Pipeline(const Config& config, KafkaConsumer& consumer, KafkaProducer& producer,
-                   SendShard& shard, HandoffQueue& handoffs, Metrics* metrics)
-    : config_(config), consumer_(consumer), producer_(producer), shard_(shard),
-      handoffs_(handoffs), metrics_(metrics) {}
+                   EventPublisher& events, SendShard& shard, HandoffQueue& handoffs,
+                   AdmissionStage* admission, Metrics* metrics)
+    : config_(config), consumer_(consumer), producer_(producer), events_(events),
+      shard_(shard), admission_(admission), handoffs_(handoffs), metrics_(metrics) {}
 
 void Pipeline::Run(const std::atomic<bool>& stop, int drain_timeout_ms) {
   consumer_.Subscribe(config_.kafka.jobs_topic);
@@ -37,7 +40,12 @@ void Pipeline::Run(const std::atomic<bool>& stop, int drain_timeout_ms) {
   while (!stop.load(std::memory_order_relaxed)) {
     batch.clear();
     consumer_.PollBatch(batch, config_.pipeline.poll_batch, consumer_.paused() ? 5 : 50);
-    if (!batch.empty()) HandleBatch(batch);
+    if (!batch.empty()) {
+      HandleBatch(batch);
+    } else if (admission_ && admission_->next_due() <= std::chrono::steady_clock::now()) {
+      std::vector<std::unique_ptr<JobContext>> none;
+      Admit(none);  // release held jobs whose wait is over
+    }
     ApplyHandoffs();
     ApplyBackpressure();
     ReportLag();
@@ -79,7 +87,25 @@ void Pipeline::HandleBatch(std::vector<KafkaMessage>& batch) {
   }
   consumed_.fetch_add(batch.size(), std::memory_order_relaxed);
   if (metrics_) metrics_->JobsConsumed().Increment(static_cast<double>(batch.size()));
-  if (!jobs.empty()) shard_.Submit(std::move(jobs));
+  Admit(jobs);
+}
+
+void Pipeline::Admit(std::vector<std::unique_ptr<JobContext>>& jobs) {
+  if (!admission_) {
+    if (!jobs.empty()) shard_.Submit(std::move(jobs));
+    return;
+  }
+  AdmissionResult result;
+  admission_->Admit(jobs, result);
+  gates_available_.store(admission_->redis_available(), std::memory_order_relaxed);
+  for (const auto& job : result.opted_out) {
+    events_.Publish(*job, core::EventType::kSuppressed,
+                    {"", "", "OPTED_OUT", "recipient opted out"});
+  }
+  // A replay of a job already claimed: its own outcome is (or will be) published by
+  // whoever claimed it, so this record is simply done.
+  for (const auto& job : result.duplicates) MarkDone(job->partition, job->offset);
+  if (!result.admitted.empty()) shard_.Submit(std::move(result.admitted));
 }
 
 void Pipeline::DeadLetter(const KafkaMessage& message, const core::JobError& error) {
@@ -104,34 +130,41 @@ void Pipeline::ReportLag() {
   for (const auto& [partition, lag] : consumer_.Lag()) metrics_->SetConsumerLag(partition, lag);
 }
 
-void Pipeline::ApplyHandoffs() {
-  acked_.clear();
-  handoffs_.TakeAll(acked_);
-  if (acked_.empty()) return;
-  std::vector<int32_t> touched;
-  for (uint64_t token : acked_) {
-    auto it = trackers_.find(TokenPartition(token));
-    if (it == trackers_.end()) continue;  // partition revoked meanwhile
-    const size_t before = it->second.pending();
-    it->second.MarkDone(TokenOffset(token));
-    if (it->second.pending() != before) {
-      unfinished_.fetch_sub(1, std::memory_order_relaxed);
-      touched.push_back(it->first);
-    }
-  }
-  std::sort(touched.begin(), touched.end());
-  touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
-  for (int32_t partition : touched) {
-    const int64_t committable = trackers_[partition].Committable();
-    if (committable >= 0) consumer_.StoreOffset(partition, committable);
+void Pipeline::MarkDone(int32_t partition, int64_t offset) {
+  auto it = trackers_.find(partition);
+  if (it == trackers_.end()) return;  // partition revoked meanwhile
+  const size_t before = it->second.pending();
+  it->second.MarkDone(offset);
+  if (it->second.pending() != before) {
+    unfinished_.fetch_sub(1, std::memory_order_relaxed);
+    touched_.push_back(partition);
   }
 }
 
+void Pipeline::ApplyHandoffs() {
+  acked_.clear();
+  handoffs_.TakeAll(acked_);
+  for (uint64_t token : acked_) MarkDone(TokenPartition(token), TokenOffset(token));
+  if (touched_.empty()) return;
+  std::sort(touched_.begin(), touched_.end());
+  touched_.erase(std::unique(touched_.begin(), touched_.end()), touched_.end());
+  for (int32_t partition : touched_) {
+    auto it = trackers_.find(partition);
+    if (it == trackers_.end()) continue;
+    const int64_t committable = it->second.Committable();
+    if (committable >= 0) consumer_.StoreOffset(partition, committable);
+  }
+  touched_.clear();
+}
+
 void Pipeline::ApplyBackpressure() {
+  // Above the cap, or while the gates cannot be checked (fail closed), stop fetching
+  // rather than buffer: the jobs stay in Kafka.
   const size_t open = unfinished();
-  if (!consumer_.paused() && open >= config_.pipeline.max_inflight) {
+  const bool gates_down = !gates_available();
+  if (!consumer_.paused() && (open >= config_.pipeline.max_inflight || gates_down)) {
     consumer_.PauseAll();
-  } else if (consumer_.paused() && open <= config_.pipeline.max_inflight / 2) {
+  } else if (consumer_.paused() && !gates_down && open <= config_.pipeline.max_inflight / 2) {
     consumer_.ResumeAll();
   }
 }
