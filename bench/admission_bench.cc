@@ -6,10 +6,12 @@
 // opt-out checked against a tenant set and the global set (100k numbers each), a new
 // dedupe claim. Starts its own redis-server on a free port unless --port is given.
 //
-// Build (not wired into CMake), from the repo root with a build dir <b>:
+// Build (not wired into CMake), from the repo root with a build dir <b> in which the
+// targets bulkd_ratelimit and bulkd_test_support are built:
 //   g++ -std=c++20 -O2 -DSPDLOG_FMT_EXTERNAL -I. bench/admission_bench.cc
 //     -o /tmp/admission_bench <b>/ratelimit/libbulkd_ratelimit.a
-//     <b>/tests/libbulkd_test_support.a -lhiredis -lcctz -lspdlog -lfmt -lgtest -pthread
+//     <b>/tests/libbulkd_test_support.a <b>/core/libbulkd_core.a
+//     -lhiredis -lcctz -lspdlog -lfmt -lgtest -lsimdjson -pthread
 // Run: /tmp/admission_bench [--messages 1000000] [--batch 256] [--threads 1] [--port P]
 //        [--previous-generation 1|0]   (0: a tenant's first dedupe window, one lookup less)
 #include <sys/resource.h>
@@ -112,7 +114,8 @@ int main(int argc, char** argv) {
     const long gen = now_s / config.dedupe_window.count();
     const std::string n = std::to_string(config.dedupe_min_shards);
     if (with_previous_generation) {
-      (void)c.Command({"HSET", prefix + "dedupe:shop1:" + std::to_string(gen - 1), "n", n});
+      (void)c.Command({"HSET", prefix + "dedupe:shop1:" + std::to_string(gen - 1), "n", n, "c",
+                       std::to_string(messages)});
     }
     (void)c.Command({"HSET", prefix + "dedupe:shop1:" + std::to_string(gen), "n", n, "c", "0"});
     if (now_s % config.dedupe_window.count() > config.dedupe_window.count() - 60) {

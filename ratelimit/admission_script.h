@@ -40,12 +40,13 @@ for t = 1, nt do
   local meta = base .. gen
   local prev = redis.call('HMGET', base .. (gen - 1), 'n', 'c')
   local prev_n = tonumber(prev[1])
+  local prev_c = tonumber(prev[2]) or 0
   local n = tonumber(redis.call('HGET', meta, 'n'))
   if not n then
     -- Fixed for the whole generation: ~256 claims per set keeps sets in intset encoding.
     n = min_shards
     if prev_n then
-      n = math.ceil((tonumber(prev[2]) or 0) * 1.5 / 256)
+      n = math.ceil(prev_c * 1.5 / 256)
       if n < min_shards then n = min_shards end
       if n > max_shards then n = max_shards end
     end
@@ -55,6 +56,8 @@ for t = 1, nt do
     -- PEXPIREAT per claim.
     redis.call('RPUSH', sweep_key, gen .. '|' .. n .. '|0|' .. base)
   end
+  -- The previous generation is looked into only if it holds claims.
+  if prev_c == 0 then prev_n = nil end
   tenants[t] = {name = name, meta = meta, cur = meta .. ':', n = n,
                 prev = base .. (gen - 1) .. ':', pn = prev_n, claims = 0}
 end
