@@ -97,8 +97,6 @@ bool IsTerminal(EventType type) {
 }
 
 void AppendEventJson(const Event& event, std::string& out) {
-  out.reserve(out.size() + 160 + event.id.size() + event.tenant.size() + event.campaign.size() +
-              event.code.size() + event.detail.size());
   out += "{\"id\":";
   AppendJsonValue(event.id, out);
   out += ",\"tenant\":";

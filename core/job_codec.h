@@ -1,6 +1,8 @@
 // core/job_codec.h — decodes and validates one Kafka message into a Job.
 // Strict: every required field present and well typed, `to` in E.164, valid UTF-8,
 // at most kMaxJobBytes. Unknown fields are ignored. Every rejection names the field.
+// Also: an optional field set to null counts as absent; a repeated key takes its last
+// value; `vars` holds at most 100 entries, numbers kept as their shortest text ("12.5").
 #pragma once
 
 #include <memory>
