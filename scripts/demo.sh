@@ -11,8 +11,8 @@ RECIPIENTS=${RECIPIENTS:-100000}
 RECEIPT_DELAY_MS=${RECEIPT_DELAY_MS:-100}
 MALFORMED=${MALFORMED:-5}
 
-bash scripts/build.sh
-bin=build
+bin=${BUILD_DIR:-build}
+if [ "$bin" = build ]; then bash scripts/build.sh; fi
 work=$(mktemp -d -t bulkd-demo-XXXXXX)
 pids=()
 cleanup() {
