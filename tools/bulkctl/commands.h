@@ -45,4 +45,29 @@ struct ReportOptions {
 };
 int Report(const ReportOptions& options);
 
+// The opt-out sets in Redis (`{key_prefix}optout:{tenant}`; tenant "_global" is the set
+// that applies to every tenant). Numbers are normalised to E.164 (ratelimit::
+// NormalizeNumber). Errors never echo a phone number: bad numbers are named by argument
+// position, bad import lines by line number. Exit codes: 0 all good; 3 some numbers or
+// lines were bad (the good ones were applied); 1 Redis error, or output not writable
+// (an import stopped by Redis keeps its earlier batches); 2 bad usage or unreadable file.
+struct OptOutOptions {
+  std::string action;  // add | remove | check | import | export
+  std::string redis_host = "127.0.0.1";
+  int redis_port = 6379;
+  int redis_timeout_ms = 2000;        // connect and per-command bound
+  std::string key_prefix = "bulkd:";
+  std::string tenant;                 // required
+  std::vector<std::string> numbers;   // add, remove, check
+  std::string country_code;           // "82": 010-1234-5678 -> +821012345678; empty = none
+  std::string file = "-";             // import: CSV path, "-" = stdin
+  size_t column = 1;                  // import: 1-based field holding the number
+  std::string delimiter = ",";        // import: one character, or "tab"
+  std::string out = "-";              // export: file (written via temp + rename) or "-"
+};
+// add/remove: prints a summary. check: per number "<e164>\t<opted_out|not_opted_out>\t
+// <global|tenant|->". import: bad lines on stderr, summary on stdout. export: one number
+// per line (stdout or --out), summary on stderr.
+int OptOut(const OptOutOptions& options);
+
 }  // namespace bulkd::tools

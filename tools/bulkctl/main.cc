@@ -1,7 +1,11 @@
-// bulkctl — operator's tool: make and enqueue campaigns, report their outcome.
+// bulkctl — operator's tool: make and enqueue campaigns, report their outcome, manage
+// the opt-out sets.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <string>
+#include <string_view>
+#include <utility>
 
 #include "tools/bulkctl/commands.h"
 
@@ -40,11 +44,52 @@ int main(int argc, char** argv) {
   rep_cmd->add_option("--timeout", rep.timeout_s, "give up after this many seconds");
   rep_cmd->add_flag("--json", rep.json, "print one JSON object");
 
+  OptOutOptions opt;
+  auto* opt_cmd = app.add_subcommand("optout", "manage the opt-out sets in Redis");
+  opt_cmd->require_subcommand(1);
+  const std::pair<const char*, const char*> opt_actions[] = {
+      {"add", "opt numbers out (E.164, or domestic with --country-code)"},
+      {"remove", "opt numbers back in"},
+      {"check", "print per number: opted_out|not_opted_out and global|tenant|-"},
+      {"import", "add the numbers of a CSV (e.g. a 080 rejection list); bad lines by number"},
+      {"export", "print the set, one number per line"}};
+  for (const auto& [name, help] : opt_actions) {
+    auto* cmd = opt_cmd->add_subcommand(name, help);
+    cmd->callback([&opt, action = std::string(name)] { opt.action = action; });
+    cmd->add_option("--tenant", opt.tenant, "tenant id, or _global for the global set")
+        ->required();
+    cmd->add_option("--redis-host", opt.redis_host, "Redis host")->capture_default_str();
+    cmd->add_option("--redis-port", opt.redis_port, "Redis port")
+        ->check(CLI::Range(1, 65535))->capture_default_str();
+    cmd->add_option("--redis-timeout-ms", opt.redis_timeout_ms, "connect/command timeout")
+        ->check(CLI::Range(1, 600000))->capture_default_str();
+    cmd->add_option("--key-prefix", opt.key_prefix, "Redis key prefix")->capture_default_str();
+    const std::string_view action = name;
+    if (action == "add" || action == "remove" || action == "check" || action == "import") {
+      cmd->add_option("--country-code", opt.country_code,
+                      "country code for domestic numbers: 82 makes 010-1234-5678 "
+                      "+821012345678");
+    }
+    if (action == "add" || action == "remove" || action == "check") {
+      cmd->add_option("numbers", opt.numbers, "phone numbers")->required();
+    } else if (action == "import") {
+      cmd->add_option("--file", opt.file, "CSV file, or - for stdin")->required();
+      cmd->add_option("--column", opt.column, "1-based column holding the number")
+          ->check(CLI::Range(size_t{1}, size_t{10000}))->capture_default_str();
+      cmd->add_option("--delimiter", opt.delimiter, "field separator (one character, or tab)")
+          ->capture_default_str();
+    } else {
+      cmd->add_option("--out", opt.out, "file (written whole or not at all), or - for stdout")
+          ->capture_default_str();
+    }
+  }
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (*gen_cmd) return GenCsv(gen);
     if (*enq_cmd) return Enqueue(enq);
     if (*rep_cmd) return Report(rep);
+    if (*opt_cmd) return OptOut(opt);
   } catch (const std::exception& e) {
     std::cerr << "bulkctl: " << e.what() << "\n";
     return 1;
