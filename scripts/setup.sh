@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache
   libboost1.81-dev librdkafka-dev libhiredis-dev prometheus-cpp-dev
   libsimdjson-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev
-  libcctz-dev libhowardhinnant-date-dev libxxhash-dev
+  libcctz-dev libhowardhinnant-date-dev libxxhash-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev curl
   redis-server kcat prometheus
 )

@@ -1,0 +1,65 @@
+// tools/bizmsg_sim/server.h — a Kakao Alimtalk dealer API simulator (modelled on NHN Cloud
+// v2.3) for tests, demos and benchmarks: HTTP/1.1 keep-alive over plain TCP, per-recipient
+// result codes from a configurable mix, throttling (429), latency, connections dropped
+// after processing, Idempotency-Key replay, final results by poll and by signed webhook.
+//
+// One io thread; every connection, poll and webhook runs on it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bulkd::tools::bizmsg_sim {
+
+struct CodeWeight {
+  int code = 1000;
+  double weight = 100;
+};
+
+// Parses "1000:90,3018:5,3005:1" (weights need not sum to 100). Throws
+// std::invalid_argument naming the bad item.
+std::vector<CodeWeight> ParseMix(std::string_view text);
+
+struct Options {
+  std::string host = "127.0.0.1";
+  uint16_t port = 10080;             // 0 picks a free one
+  std::string appkey;                // when non-empty, the path's appkey must match (401)
+  std::string secret_key = "sim-secret";  // X-Secret-Key must match (401); "" = any
+  std::vector<CodeWeight> mix{{1000, 100}};        // synchronous per-recipient codes
+  std::vector<CodeWeight> final_mix{{1000, 100}};  // final codes of recipients taken (1000)
+  uint32_t latency_ms = 0;           // delay of every send response (after processing)
+  double throttle_percent = 0;       // share of send requests answered 429 (unprocessed)
+  uint32_t retry_after_s = 0;        // Retry-After on 429 (0: header absent)
+  double drop_percent = 0;           // share of new send requests processed, then the
+                                     // connection closed without an answer
+  uint32_t result_delay_ms = 0;      // final result this long after acceptance
+  bool out_of_order = false;         // final delay drawn from [0, 2 * result_delay_ms]
+  std::string webhook_url;           // http://host:port/path; results POSTed there
+  std::string webhook_secret;        // X-Signature = hex HMAC-SHA256(body, secret)
+  double webhook_duplicate_percent = 0;  // share of webhook results sent twice
+  std::string record_path;           // `recipientNo\trequestId` per recipient taken
+  uint32_t max_recipients = 1000;    // per request (400 above)
+  uint32_t max_body_bytes = 4u << 20;  // 413 above
+  uint32_t idle_timeout_ms = 60000;  // close keep-alive connections idle this long
+  uint32_t result_retention_s = 3600;  // poll answers 404 for older requests
+  uint64_t seed = 0;                 // 0 = random
+};
+
+class Server {
+ public:
+  explicit Server(Options options);  // throws on bad options or listen failure
+  ~Server();
+  // Prints "bizmsg-sim listening on <host>:<port>" as the first stdout line, serves until
+  // SIGTERM/SIGINT, syncs the record file, prints counters to stderr. Returns the exit code.
+  int Run();
+
+  struct State;  // implementation detail (server.cc)
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace bulkd::tools::bizmsg_sim
