@@ -144,6 +144,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   spdlog::set_default_logger(spdlog::stderr_color_mt("bulkd"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %n %v");
+  if (const char* level = std::getenv("BULKD_LOG_LEVEL")) {
+    spdlog::set_level(spdlog::level::from_str(level));  // trace, debug, info, warn, error
+  }
   struct sigaction action {};
   action.sa_handler = OnStopSignal;
   sigaction(SIGINT, &action, nullptr);

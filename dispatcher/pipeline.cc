@@ -128,6 +128,9 @@ void Pipeline::ReportLag() {
   if (now < next_lag_report_) return;
   next_lag_report_ = now + std::chrono::seconds(1);
   for (const auto& [partition, lag] : consumer_.Lag()) metrics_->SetConsumerLag(partition, lag);
+  spdlog::debug("pipeline: consumed={} unfinished={} held={} paused={} shard_open={}",
+                consumed(), unfinished(), admission_ ? admission_->held() : 0, consumer_.paused(),
+                shard_.open_jobs());
 }
 
 void Pipeline::MarkDone(int32_t partition, int64_t offset) {

@@ -50,8 +50,10 @@ KafkaConsumer::KafkaConsumer(const KafkaConfig& config, RebalanceListener* liste
   set("auto.offset.reset", "earliest");
   // cooperative-sticky is broken in librdkafka 2.0.2 (DESIGN.md).
   set("partition.assignment.strategy", "range,roundrobin");
-  set("fetch.wait.max.ms", "50");
-  set("queued.min.messages", "20000");
+  // The mock cluster holds a fetch for the full wait even when data is there: keep it
+  // short (real brokers answer as soon as fetch.min.bytes is met).
+  set("fetch.wait.max.ms", "10");
+  set("queued.min.messages", "100000");
   try {
     ApplyKafkaProperties(config, conf);
   } catch (...) {
