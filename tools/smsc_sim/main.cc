@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
   app.add_option("--max-tps", opt.max_tps, "per-thread submit rate; above it ESME_RTHROTTLED");
   app.add_option("--idle-timeout-ms", opt.idle_timeout_ms, "close sessions silent this long");
   app.add_option("--record", opt.record_path, "append `<dest>\\t<message_id>` per accepted submit");
+  app.add_flag("--record-times", opt.record_times,
+               "also append `\\t<receive time, epoch us>\\t<source_addr>` to each record line");
   app.add_option("--seed", opt.seed, "random seed (0: random)");
   app.add_option("--id-start", opt.id_start, "first message id (0: from the clock)");
   CLI11_PARSE(app, argc, argv);

@@ -176,6 +176,11 @@ class Session : public std::enable_shared_from_this<Session> {
     in_len_ += n;
     const Clock::time_point now = Clock::now();
     last_rx_ = now;
+    if (opt_.record_times) {
+      rx_wall_us_ = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    }
     if (opt_.max_tps > 0) Refill(now);
     size_t off = 0;
     while (in_len_ - off >= 4) {
@@ -279,6 +284,12 @@ class Session : public std::enable_shared_from_this<Session> {
       w_.record_local.append(pdu.sm.destination_addr);
       w_.record_local.push_back('\t');
       w_.record_local.append(FormatId(id, opt_.hex_ids, buf));
+      if (opt_.record_times) {
+        w_.record_local.push_back('\t');
+        w_.record_local.append(FormatId(static_cast<uint64_t>(rx_wall_us_), false, buf));
+        w_.record_local.push_back('\t');
+        w_.record_local.append(pdu.sm.source_addr);
+      }
       w_.record_local.push_back('\n');
     }
     RespondSubmit(pdu.sequence_number, smpp::kEsmeROk, id, now);
@@ -466,6 +477,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closed_ = false, unbinding_ = false, writing_active_ = false;
   uint32_t next_seq_ = 1;
   Clock::time_point last_rx_;
+  int64_t rx_wall_us_ = 0;  // --record-times: wall clock of the current read
   std::unique_ptr<uint8_t[]> in_;
   size_t in_len_ = 0;
   std::vector<uint8_t> out_, writing_;

@@ -28,6 +28,9 @@ struct Options {
   uint32_t max_tps = 0;         // per io thread; above it ESME_RTHROTTLED (0 = unlimited)
   uint32_t idle_timeout_ms = 0; // close a session that sends nothing this long (0 = never)
   std::string record_path;      // one `<dest_addr>\t<message_id>` line per accepted submit
+  // --record-times: append `\t<receive time, Unix epoch µs>\t<source_addr>` to each line
+  // (the read that carried the submit_sm; for rate measurements in bench/).
+  bool record_times = false;
   uint64_t seed = 0;            // 0 = random
   uint64_t id_start = 0;        // 0 = derived from the clock (unique across restarts)
 };
