@@ -6,13 +6,9 @@
 // opt-out checked against a tenant set and the global set (100k numbers each), a new
 // dedupe claim. Starts its own redis-server on a free port unless --port is given.
 //
-// Build (not wired into CMake), from the repo root with a build dir <b> in which the
-// targets bulkd_ratelimit and bulkd_test_support are built:
-//   g++ -std=c++20 -O2 -DSPDLOG_FMT_EXTERNAL -I. bench/admission_bench.cc
-//     -o /tmp/admission_bench <b>/ratelimit/libbulkd_ratelimit.a
-//     <b>/tests/libbulkd_test_support.a <b>/core/libbulkd_core.a
-//     -lhiredis -lcctz -lspdlog -lfmt -lgtest -lsimdjson -pthread
-// Run: /tmp/admission_bench [--messages 1000000] [--batch 256] [--threads 1] [--port P]
+// Build: cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DBULKD_BUILD_BENCH=ON
+//        && cmake --build build-bench --target admission_bench   (bench/CMakeLists.txt)
+// Run: build-bench/bench/admission_bench [--messages 1000000] [--batch 256] [--threads 1] [--port P]
 //        [--previous-generation 1|0]   (0: a tenant's first dedupe window, one lookup less)
 #include <sys/resource.h>
 

@@ -1,10 +1,8 @@
-// SMPP client -> smsc-sim throughput over loopback, per window size. Not wired into
-// CMake; build and run from the repository root:
-//   g++ -std=c++20 -O2 -DNDEBUG -DSPDLOG_FMT_EXTERNAL -DBOOST_ASIO_NO_DEPRECATED -I. \
-//     bench/smpp_throughput.cc providers/smpp/client.cc providers/smpp/pdu.cc \
-//     providers/smpp/receipt.cc providers/smpp/errors.cc -lspdlog -lfmt -pthread \
-//     -o /tmp/smpp_throughput
-//   /tmp/smpp_throughput build-smpp/tools/smsc_sim/smsc-sim [messages] [sim args...]
+// SMPP client -> smsc-sim throughput over loopback, per window size. Build and run from
+// the repository root (bench/CMakeLists.txt):
+//   cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DBULKD_BUILD_BENCH=ON
+//   cmake --build build-bench --target smpp_throughput smsc-sim
+//   build-bench/bench/smpp_throughput build-bench/tools/smsc_sim/smsc-sim [messages] [sim args...]
 // Spawns the simulator (--port 0), then for windows 1, 16, 64, 256 submits `messages`
 // (window 1: a tenth) keeping the client queue topped up, and reports submits/s (all
 // submit_sm_resp received) and the time until every receipt has arrived too.

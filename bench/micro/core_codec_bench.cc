@@ -1,8 +1,7 @@
 // Micro benchmarks of the core hot-path pieces: job decoding, event JSON, Korean byte
-// counts and GSM-7/UCS-2 encoding. Standalone build (from the repository root, after
-// building bulkd_core in build-core):
-//   g++ -std=c++20 -O2 -I. bench/micro/core_codec_bench.cc build-core/core/libbulkd_core.a \
-//       -lsimdjson -lbenchmark -lpthread -o /tmp/core_codec_bench && /tmp/core_codec_bench
+// counts and GSM-7/UCS-2 encoding. Build and run (bench/CMakeLists.txt):
+//   cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DBULKD_BUILD_BENCH=ON
+//   cmake --build build-bench --target core_codec_bench && build-bench/bench/core_codec_bench
 #include <benchmark/benchmark.h>
 
 #include <string>
