@@ -125,6 +125,16 @@ bench_median() {
     if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# Date, machine and the source measured: the commit, "+local changes" when the module
+# sources differ from it, or $BENCH_REV for a snapshot outside git (git archive).
 bench_machine_note() {
-  echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), shared with other builds), $(uname -sr), redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), git $(git -C "$BENCH_ROOT" rev-parse --short HEAD)"
+  local rev
+  if rev=$(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null); then
+    if [ -n "$(git -C "$BENCH_ROOT" status --porcelain -- core ratelimit providers dispatcher tools)" ]; then
+      rev="$rev+local changes"
+    fi
+  else
+    rev=${BENCH_REV:-unknown}
+  fi
+  echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), shared with other builds), $(uname -sr), redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), source $rev"
 }
