@@ -10,7 +10,7 @@
 int main(int argc, char** argv) {
   namespace sim = bulkd::tools::bizmsg_sim;
   sim::Options opt;
-  std::string mix = "1000:100", final_mix = "1000:100";
+  std::string mix = "1000:100", final_mix = "1000:100", fault = "none";
   CLI::App app{"bizmsg-sim: Kakao Alimtalk dealer API simulator (NHN Cloud v2.3 shape)"};
   app.add_option("--host", opt.host, "listen address")->capture_default_str();
   app.add_option("--port", opt.port, "listen port; 0 picks a free one")->capture_default_str();
@@ -45,10 +45,15 @@ int main(int argc, char** argv) {
   app.add_option("--result-retention-s", opt.result_retention_s, "poll 404 after this")
       ->capture_default_str();
   app.add_option("--seed", opt.seed, "random seed (0: random)");
+  app.add_option("--fault", fault,
+                 "broken replies: none, garbage-2xx, truncated, missing-results (after "
+                 "processing), html-5xx (before), bad-poll")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   try {
     opt.mix = sim::ParseMix(mix);
     opt.final_mix = sim::ParseMix(final_mix);
+    opt.fault = sim::ParseFault(fault);
     sim::Server server(std::move(opt));
     return server.Run();
   } catch (const std::exception& e) {

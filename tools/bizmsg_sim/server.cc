@@ -16,6 +16,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
@@ -314,7 +315,7 @@ std::string ValidateSend(State& st, const std::string& body, std::vector<ParsedR
   return {};
 }
 
-Response HandleSend(State& st, const Request& req, bool& drop) {
+Response HandleSend(State& st, const Request& req, bool& drop, std::string& raw) {
   ++st.counters.sends;
   if (st.rng.Percent(st.opt.throttle_percent)) {
     ++st.counters.throttled;
@@ -332,6 +333,12 @@ Response HandleSend(State& st, const Request& req, bool& drop) {
       res.set("Idempotent-Replayed", "true");
       return res;
     }
+  }
+  if (st.opt.fault == Fault::kHtml5xx) {
+    Response res = MakeResponse(http::status::bad_gateway, &req,
+                                "<html><body><h1>502 Bad Gateway</h1></body></html>");
+    res.set(http::field::content_type, "text/html");
+    return res;
   }
   std::vector<ParsedRecipient> recipients;
   if (std::string error = ValidateSend(st, req.body(), recipients); !error.empty()) {
@@ -366,6 +373,8 @@ Response HandleSend(State& st, const Request& req, bool& drop) {
       r.final_code = r.submit_code;
       r.final_at_ms = now;
     }
+    const bool omit = st.opt.fault == Fault::kMissingResults && seq == recipients.size();
+    const size_t entry_start = body.size();
     if (seq > 1) body += ',';
     body += R"({"recipientSeq":)";
     body += std::to_string(r.seq);
@@ -382,6 +391,7 @@ Response HandleSend(State& st, const Request& req, bool& drop) {
       core::AppendJsonString(p.grouping_key, body);
     }
     body += '}';
+    if (omit) body.resize(entry_start);
     if (Taken(r.submit_code)) {
       ++st.counters.taken;
       if (st.record_fd >= 0) record.append(r.number).append("\t").append(request_id).append("\n");
@@ -412,6 +422,11 @@ Response HandleSend(State& st, const Request& req, bool& drop) {
     ++st.counters.dropped;
     drop = true;
   }
+  if (st.opt.fault == Fault::kGarbage2xx) body = "<html>accepted</html>";
+  if (st.opt.fault == Fault::kTruncated) {
+    raw = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+          std::to_string(body.size() + 100) + "\r\n\r\n" + body.substr(0, body.size() / 2);
+  }
   return MakeResponse(http::status::ok, &req, std::move(body));
 }
 
@@ -435,6 +450,7 @@ void AppendResult(std::string& out, const Recipient& r, int64_t now, const SentR
 Response HandlePoll(State& st, const Request& req, std::string_view request_id,
                     std::string_view seq_text) {
   ++st.counters.polls;
+  if (st.opt.fault == Fault::kBadPoll) return MakeResponse(http::status::ok, &req, "{\"header\":");
   const int64_t now = SteadyMs();
   Prune(st, now);
   auto it = st.sent.find(std::string(request_id));
@@ -467,7 +483,7 @@ Response HandlePoll(State& st, const Request& req, std::string_view request_id,
   return MakeResponse(http::status::ok, &req, std::move(body));
 }
 
-Response Handle(State& st, const Request& req, bool& drop) {
+Response Handle(State& st, const Request& req, bool& drop, std::string& raw) {
   ++st.counters.requests;
   std::string_view path = req.target();
   path = path.substr(0, path.find('?'));
@@ -495,7 +511,7 @@ Response Handle(State& st, const Request& req, bool& drop) {
       res.set(http::field::allow, "POST");
       return res;
     }
-    return HandleSend(st, req, drop);
+    return HandleSend(st, req, drop, raw);
   }
   // /{requestId} or /{requestId}/{recipientSeq}
   path.remove_prefix(1);
@@ -558,7 +574,8 @@ net::awaitable<void> Session(std::shared_ptr<State> st, tcp::socket socket) {
     }
     Request req = parser.release();
     bool drop = false;
-    Response res = Handle(*st, req, drop);
+    std::string raw;  // bytes to send instead of `res`, then close (kTruncated)
+    Response res = Handle(*st, req, drop, raw);
     if (drop) break;  // processed; the client never hears back
     if (st->opt.latency_ms > 0 && req.method() == http::verb::post) {
       latency.expires_after(std::chrono::milliseconds(st->opt.latency_ms));
@@ -566,6 +583,10 @@ net::awaitable<void> Session(std::shared_ptr<State> st, tcp::socket socket) {
       if (st->stopping) co_return;
     }
     stream.expires_after(kWriteTimeout);
+    if (!raw.empty()) {
+      co_await net::async_write(stream, net::buffer(raw), kTuple);
+      break;
+    }
     auto [wec, written] = co_await http::async_write(stream, res, kTuple);
     if (wec || !res.keep_alive()) break;
   }
@@ -684,6 +705,16 @@ net::awaitable<void> WebhookLoop(std::shared_ptr<State> st) {
 }
 
 }  // namespace
+
+Fault ParseFault(std::string_view name) {
+  if (name == "none") return Fault::kNone;
+  if (name == "garbage-2xx") return Fault::kGarbage2xx;
+  if (name == "truncated") return Fault::kTruncated;
+  if (name == "missing-results") return Fault::kMissingResults;
+  if (name == "html-5xx") return Fault::kHtml5xx;
+  if (name == "bad-poll") return Fault::kBadPoll;
+  throw std::invalid_argument("unknown fault '" + std::string(name) + "'");
+}
 
 std::vector<CodeWeight> ParseMix(std::string_view text) {
   std::vector<CodeWeight> mix;

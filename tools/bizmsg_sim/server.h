@@ -23,6 +23,18 @@ struct CodeWeight {
 // std::invalid_argument naming the bad item.
 std::vector<CodeWeight> ParseMix(std::string_view text);
 
+// Broken replies on purpose, for clients' failure paths. The 2xx faults come after the
+// request was processed (and recorded); kHtml5xx before (nothing processed).
+enum class Fault : uint8_t {
+  kNone,
+  kGarbage2xx,      // 200 with a body that is not JSON
+  kTruncated,       // 200 whose Content-Length promises more than is sent; then close
+  kMissingResults,  // 200, but sendResults leaves out the last recipient
+  kHtml5xx,         // 502 with an HTML body, as a proxy in front of the dealer would
+  kBadPoll,         // polls answered 200 with a body that is not JSON
+};
+Fault ParseFault(std::string_view name);  // throws std::invalid_argument
+
 struct Options {
   std::string host = "127.0.0.1";
   uint16_t port = 10080;             // 0 picks a free one
@@ -46,6 +58,7 @@ struct Options {
   uint32_t idle_timeout_ms = 60000;  // close keep-alive connections idle this long
   uint32_t result_retention_s = 3600;  // poll answers 404 for older requests
   uint64_t seed = 0;                 // 0 = random
+  Fault fault = Fault::kNone;        // applies to every send (or poll, kBadPoll)
 };
 
 class Server {

@@ -1,0 +1,585 @@
+#include "providers/http/alimtalk_provider.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+#include <deque>
+#include <random>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "providers/http/alimtalk_tracker.h"
+#include "providers/http/alimtalk_wire.h"
+#include "providers/http/http_client.h"
+#include "providers/http/kakao_result.h"
+
+namespace bulkd::providers::http {
+
+namespace net = boost::asio;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr size_t kDealerMaxRecipients = 1000;  // DOMAIN.md: up to 1,000 per request
+constexpr size_t kMaxTemplateVariables = 40;   // DOMAIN.md: at most 40 variables
+constexpr auto kHousekeepingInterval = std::chrono::seconds(1);
+constexpr std::string_view kJson = "application/json;charset=UTF-8";
+
+// True at most once per 10 s per call site (pass a static).
+bool ShouldLog(SteadyClock::time_point& last) {
+  const auto now = SteadyClock::now();
+  if (last != SteadyClock::time_point{} && now - last < std::chrono::seconds(10)) return false;
+  last = now;
+  return true;
+}
+
+bool SafeAppkey(std::string_view key) {
+  return !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_' || c == '.';
+  });
+}
+
+Millis RetryAfter(const HttpResponse& response, const AlimtalkConfig& config) {
+  const std::string_view value = response.Header("Retry-After");
+  unsigned seconds = 0;
+  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+  if (value.empty() || ec != std::errc() || p != value.data() + value.size()) {
+    return config.throttle_pause;  // absent, or an HTTP-date: use our own pause
+  }
+  return std::min<Millis>(std::chrono::seconds(seconds), config.max_throttle_pause);
+}
+
+bool NotReached(std::error_code ec) {
+  return ec == HttpErrc::kConnectFailed || ec == HttpErrc::kResolveFailed ||
+         ec == HttpErrc::kTlsFailed;
+}
+
+}  // namespace
+
+class AlimtalkProvider::Impl : public std::enable_shared_from_this<Impl> {
+ public:
+  // Jobs of one template being collected into a request.
+  struct Batch {
+    uint64_t id = 0;
+    std::string recipients;  // comma-joined recipientList entries
+    std::vector<uint64_t> cookies;
+    std::unique_ptr<net::steady_timer> linger;
+  };
+  // A sealed request, waiting to go or in flight.
+  struct Outgoing {
+    std::string body;
+    std::string key;  // idempotency key: the same for every replay of this request
+    std::vector<uint64_t> cookies;  // by recipientSeq - 1
+    uint32_t replays = 0;
+    bool maybe_sent = false;  // an earlier attempt's outcome is unknown
+  };
+  using OutgoingPtr = std::shared_ptr<Outgoing>;
+
+  Impl(net::io_context& io_context, AlimtalkConfig cfg)
+      : io(io_context),
+        config(std::move(cfg)),
+        tracker(AlimtalkTracker::Config{config.poll_interval, config.result_timeout}),
+        poll_timer(io),
+        pause_timer(io) {}
+
+  void Start(ReportHandler handler);
+  void Stop();
+  bool Send(uint64_t cookie, const core::Job& job, core::Channel channel);
+
+  void Seal(const std::string& template_code);
+  void Pump();
+  void SubmitSend(OutgoingPtr out);
+  void OnSendReply(const OutgoingPtr& out, std::error_code ec, HttpResponse&& response);
+  // An attempt that did not get a usable answer; replays or reports uncertain when an
+  // earlier attempt may have been processed, else reports `outcome` for everyone.
+  void Unanswered(const OutgoingPtr& out, AttemptOutcome outcome, std::string_view code,
+                  std::string_view detail);
+  void OnRecipients(const OutgoingPtr& out, const SendReply& reply);
+  void ArmPollTimer();
+  void OnPollTick();
+  void SubmitPoll(std::string request_id);
+  void OnPollReply(std::error_code ec, HttpResponse&& response);
+  void Pause(Millis pause);
+
+  void Report(uint64_t cookie, AttemptOutcome outcome, std::string code, std::string detail);
+  void ReportLater(uint64_t cookie, AttemptOutcome outcome, std::string code, std::string detail);
+  void ReportAll(const Outgoing& out, AttemptOutcome outcome, std::string_view code,
+                 std::string_view detail);
+
+  net::io_context& io;
+  AlimtalkConfig config;
+  Url url;
+  std::string send_target;   // {path}/alimtalk/v2.3/appkeys/{appkey}/messages
+  std::string key_prefix;    // {name}-{random}: idempotency keys are key_prefix-{n}
+  uint64_t next_key = 0;
+  uint64_t next_batch = 0;
+  std::unique_ptr<HttpClient> client;
+  AlimtalkTracker tracker;
+  ReportHandler on_report;
+  bool started = false, stopped = false, destroyed = false, origin_down = false;
+
+  std::unordered_map<std::string, Batch> filling;  // by template code
+  std::deque<OutgoingPtr> outgoing;                // sealed, not yet sent (FIFO)
+  size_t sends_in_flight = 0;
+  size_t pending_jobs = 0;  // in `filling`, `outgoing` and in flight
+  size_t polls_in_flight = 0;
+  SteadyClock::time_point paused_until{};
+  net::steady_timer poll_timer;
+  bool poll_timer_armed = false;
+  SteadyClock::time_point poll_timer_due{};
+  uint64_t poll_timer_generation = 0;
+  net::steady_timer pause_timer;
+  bool pause_timer_armed = false;
+  std::vector<std::string> due;
+  std::vector<FinalResult> results;
+  AlimtalkStats stats;
+};
+
+void AlimtalkProvider::Impl::Start(ReportHandler handler) {
+  on_report = std::move(handler);
+  started = true;
+  spdlog::info("alimtalk: provider={} dealer={}://{}:{} batch_size={} max_connections={} "
+               "poll_interval_ms={}",
+               config.name, url.tls ? "https" : "http", url.host, url.port, config.batch_size,
+               config.max_connections, config.poll_interval.count());
+}
+
+void AlimtalkProvider::Impl::Stop() {
+  if (stopped) return;
+  stopped = true;
+  for (auto& [template_code, batch] : filling) {
+    batch.linger->cancel();
+    for (uint64_t cookie : batch.cookies) {
+      ReportLater(cookie, AttemptOutcome::kRetry, "STOPPED", "provider stopped before sending");
+    }
+    pending_jobs -= batch.cookies.size();
+  }
+  filling.clear();
+  for (const OutgoingPtr& out : outgoing) {
+    for (uint64_t cookie : out->cookies) {
+      if (out->maybe_sent) {
+        ReportLater(cookie, AttemptOutcome::kUncertain, "UNCERTAIN",
+                    "provider stopped; an earlier attempt may have been sent");
+      } else {
+        ReportLater(cookie, AttemptOutcome::kRetry, "STOPPED", "provider stopped before sending");
+      }
+    }
+    pending_jobs -= out->cookies.size();
+  }
+  outgoing.clear();
+  poll_timer.cancel();
+  pause_timer.cancel();
+  if (client) client->Stop();
+  spdlog::info("alimtalk: provider={} stopped in_flight_requests={}", config.name, sends_in_flight);
+}
+
+bool AlimtalkProvider::Impl::Send(uint64_t cookie, const core::Job& job, core::Channel channel) {
+  if (!started || stopped) return false;
+  if (pending_jobs >= config.max_pending || tracker.awaiting() >= config.max_awaiting) return false;
+  if (channel != core::Channel::kAlimtalk) {
+    ReportLater(cookie, AttemptOutcome::kFailed, "CHANNEL", "provider sends alimtalk only");
+    return true;
+  }
+  if (job.template_code.empty()) {
+    ReportLater(cookie, AttemptOutcome::kFailed, "NO_TEMPLATE", "alimtalk needs a template code");
+    return true;
+  }
+  if (job.vars.size() > kMaxTemplateVariables) {
+    ReportLater(cookie, AttemptOutcome::kFailed, "TOO_MANY_VARS", "template allows at most forty variables");
+    return true;
+  }
+  const std::optional<std::string> number = DealerRecipientNo(job.to);
+  if (!number) {
+    ReportLater(cookie, AttemptOutcome::kFailed, "BAD_NUMBER", "recipient is not E.164");
+    return true;
+  }
+  auto [it, created] = filling.try_emplace(job.template_code);
+  Batch& batch = it->second;
+  if (created) {
+    batch.id = ++next_batch;
+    batch.recipients.reserve(std::min(config.batch_size, size_t{64}) * 160);
+    batch.linger = std::make_unique<net::steady_timer>(io, config.linger);
+    batch.linger->async_wait([self = shared_from_this(), code = job.template_code,
+                              id = batch.id](const boost::system::error_code& ec) {
+      if (ec || self->destroyed) return;
+      auto found = self->filling.find(code);
+      if (found != self->filling.end() && found->second.id == id) self->Seal(code);
+    });
+  } else {
+    batch.recipients += ',';
+  }
+  AppendRecipient(*number, job, batch.recipients);
+  batch.cookies.push_back(cookie);
+  ++pending_jobs;
+  if (batch.cookies.size() >= config.batch_size) Seal(job.template_code);
+  return true;
+}
+
+void AlimtalkProvider::Impl::Seal(const std::string& template_code) {
+  auto it = filling.find(template_code);
+  if (it == filling.end()) return;
+  Batch& batch = it->second;
+  batch.linger->cancel();
+  auto out = std::make_shared<Outgoing>();
+  AppendSendBody(config.sender_key, template_code, batch.recipients, out->body);
+  out->key = key_prefix + "-" + std::to_string(++next_key);
+  out->cookies = std::move(batch.cookies);
+  filling.erase(it);
+  outgoing.push_back(std::move(out));
+  Pump();
+}
+
+void AlimtalkProvider::Impl::Pump() {
+  while (!outgoing.empty() && !stopped && sends_in_flight < config.max_connections) {
+    const auto now = SteadyClock::now();
+    if (now < paused_until) {
+      if (!pause_timer_armed) {
+        pause_timer_armed = true;
+        pause_timer.expires_at(paused_until);
+        pause_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+          self->pause_timer_armed = false;
+          if (!ec && !self->destroyed) self->Pump();
+        });
+      }
+      return;
+    }
+    OutgoingPtr out = std::move(outgoing.front());
+    outgoing.pop_front();
+    SubmitSend(std::move(out));
+  }
+}
+
+void AlimtalkProvider::Impl::SubmitSend(OutgoingPtr out) {
+  HttpRequest request;
+  request.method = Method::kPost;
+  request.target = send_target;
+  request.content_type = kJson;
+  // Keep the bytes only while a replay may need them.
+  const bool may_replay =
+      config.dealer_dedupes_idempotency_key && out->replays < config.uncertain_replays;
+  request.body = may_replay ? out->body : std::move(out->body);
+  request.headers = {{"X-Secret-Key", config.secret_key}, {config.idempotency_header, out->key}};
+  ++stats.requests;
+  stats.recipients += out->cookies.size();
+  ++sends_in_flight;
+  const bool queued = client->Request(
+      std::move(request), [self = shared_from_this(), out](std::error_code ec, HttpResponse&& res) {
+        if (!self->destroyed) self->OnSendReply(out, ec, std::move(res));
+      });
+  if (!queued) {  // cannot happen while sends_in_flight caps the pool's queue; be safe
+    --sends_in_flight;
+    --stats.requests;
+    stats.recipients -= out->cookies.size();
+    outgoing.push_front(std::move(out));
+  }
+}
+
+void AlimtalkProvider::Impl::OnSendReply(const OutgoingPtr& out, std::error_code ec,
+                                         HttpResponse&& response) {
+  --sends_in_flight;
+  if (ec) {
+    origin_down = NotReached(ec);
+    if (IsOutcomeUnknown(ec)) {
+      out->maybe_sent = true;
+      static SteadyClock::time_point last_log;
+      if (ShouldLog(last_log)) {
+        spdlog::warn("alimtalk: provider={} outcome=unknown error=\"{}\" recipients={}",
+                     config.name, ec.message(), out->cookies.size());
+      }
+    }
+    Unanswered(out, AttemptOutcome::kRetry, "NOT_SENT", ec.message());
+    Pump();
+    return;
+  }
+  origin_down = false;
+  const unsigned status = response.status;
+  const AttemptOutcome by_status = HttpStatusOutcome(status);
+  if (by_status != AttemptOutcome::kAccepted) {
+    ++stats.http_errors;
+    if (status == 429) {
+      ++stats.throttled;
+      Pause(RetryAfter(response, config));
+    } else if (by_status == AttemptOutcome::kFailed) {
+      static SteadyClock::time_point last_log;
+      if (ShouldLog(last_log)) {
+        spdlog::warn("alimtalk: provider={} dealer refused the request status={}", config.name, status);
+      }
+    }
+    Unanswered(out, by_status, "HTTP_" + std::to_string(status),
+               by_status == AttemptOutcome::kRetry ? "dealer asked to retry later"
+                                                   : "dealer refused the request");
+    Pump();
+    return;
+  }
+  SendReply reply;
+  if (!ParseSendReply(response.body, reply)) {
+    ++stats.bad_replies;
+    out->maybe_sent = true;  // a 2xx says it was processed; we cannot tell how
+    static SteadyClock::time_point last_log;
+    if (ShouldLog(last_log)) {
+      spdlog::warn("alimtalk: provider={} unreadable 2xx reply status={} bytes={}", config.name,
+                   status, response.body.size());
+    }
+    Unanswered(out, AttemptOutcome::kUncertain, "BAD_REPLY", "unreadable reply to a processed request");
+    Pump();
+    return;
+  }
+  if (!reply.successful) {
+    static SteadyClock::time_point last_log;
+    if (ShouldLog(last_log)) {
+      spdlog::warn("alimtalk: provider={} dealer refused the request result_code={}", config.name,
+                   reply.header_code);
+    }
+    Unanswered(out, AttemptOutcome::kFailed, "DEALER_" + std::to_string(reply.header_code),
+               "dealer refused the request");
+    Pump();
+    return;
+  }
+  OnRecipients(out, reply);
+  Pump();
+}
+
+void AlimtalkProvider::Impl::Unanswered(const OutgoingPtr& out, AttemptOutcome outcome,
+                                        std::string_view code, std::string_view detail) {
+  if (out->maybe_sent) {
+    if (config.dealer_dedupes_idempotency_key && out->replays < config.uncertain_replays &&
+        !stopped && !out->body.empty()) {
+      ++out->replays;
+      ++stats.replays;
+      outgoing.push_front(out);  // same key, same bytes: the dealer answers, not resends
+      return;
+    }
+    outcome = AttemptOutcome::kUncertain;
+    if (code == "NOT_SENT" || code.substr(0, 5) == "HTTP_") code = "UNCERTAIN";
+  }
+  if (outcome == AttemptOutcome::kUncertain) {
+    stats.uncertain += out->cookies.size();
+  } else if (outcome == AttemptOutcome::kRetry && code == "NOT_SENT") {
+    stats.not_sent += out->cookies.size();
+  }
+  pending_jobs -= out->cookies.size();
+  ReportAll(*out, outcome, code, detail);
+}
+
+void AlimtalkProvider::Impl::OnRecipients(const OutgoingPtr& out, const SendReply& reply) {
+  const size_t n = out->cookies.size();
+  pending_jobs -= n;
+  std::vector<uint64_t> follow(n, 0);
+  std::vector<bool> answered(n, false);
+  bool any_followed = false;
+  for (const SubmitResult& r : reply.results) {
+    if (r.seq == 0 || r.seq > n || answered[r.seq - 1]) continue;  // not ours, or repeated
+    answered[r.seq - 1] = true;
+    const uint64_t cookie = out->cookies[r.seq - 1];
+    const AttemptOutcome outcome = KakaoOutcome(r.code, ResultStage::kSubmit);
+    std::string code = std::to_string(r.code);
+    switch (outcome) {
+      case AttemptOutcome::kAccepted:
+        ++stats.accepted;
+        follow[r.seq - 1] = cookie;
+        any_followed = true;
+        Report(cookie, outcome, std::move(code), "");
+        break;
+      case AttemptOutcome::kUncertain:  // 3005: taken and sent, receipt unknown
+        ++stats.accepted;
+        ++stats.uncertain;
+        Report(cookie, AttemptOutcome::kAccepted, code, "");
+        Report(cookie, AttemptOutcome::kUncertain, std::move(code),
+               "sent, receipt uncertain; never resent");
+        break;
+      default: {
+        ++stats.refused;
+        const std::string_view name = KakaoCodeName(r.code);
+        Report(cookie, outcome, std::move(code), name.empty() ? "unknown kakao code" : std::string(name));
+        break;
+      }
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (answered[i]) continue;
+    ++stats.uncertain;
+    Report(out->cookies[i], AttemptOutcome::kUncertain, "MISSING_RESULT",
+           "the dealer's reply left this recipient out");
+  }
+  if (!any_followed || destroyed) return;
+  for (const AlimtalkTracker::Final& f :
+       tracker.AddRequest(reply.request_id, std::move(follow), SteadyClock::now())) {
+    ++stats.finals;
+    const std::string_view name = KakaoCodeName(f.code);
+    Report(f.cookie, KakaoOutcome(f.code, ResultStage::kFinal), std::to_string(f.code), std::string(name));
+  }
+  ArmPollTimer();
+}
+
+void AlimtalkProvider::Impl::ArmPollTimer() {
+  if (stopped || destroyed) return;
+  if (tracker.requests() == 0 && tracker.early() == 0) return;
+  auto next = SteadyClock::now() + kHousekeepingInterval;  // expiry even without polls
+  if (config.poll_interval.count() > 0 && polls_in_flight < config.max_concurrent_polls) {
+    if (auto due = tracker.NextPoll()) next = std::min(next, *due);
+  }
+  if (poll_timer_armed && poll_timer_due <= next) return;
+  // (Re)arm; a wait this replaces completes as aborted and sees a newer generation.
+  poll_timer_armed = true;
+  poll_timer_due = next;
+  const uint64_t generation = ++poll_timer_generation;
+  poll_timer.expires_at(next);
+  poll_timer.async_wait([self = shared_from_this(), generation](const boost::system::error_code& ec) {
+    if (generation != self->poll_timer_generation) return;
+    self->poll_timer_armed = false;
+    if (!ec && !self->destroyed && !self->stopped) self->OnPollTick();
+  });
+}
+
+void AlimtalkProvider::Impl::OnPollTick() {
+  const auto now = SteadyClock::now();
+  stats.expired += tracker.Expire(now);
+  if (config.poll_interval.count() > 0 && polls_in_flight < config.max_concurrent_polls) {
+    due.clear();
+    tracker.DuePolls(now, config.max_concurrent_polls - polls_in_flight, due);
+    for (std::string& id : due) SubmitPoll(std::move(id));
+  }
+  ArmPollTimer();
+}
+
+void AlimtalkProvider::Impl::SubmitPoll(std::string request_id) {
+  HttpRequest request;
+  request.method = Method::kGet;
+  request.target = send_target + "/" + request_id;
+  request.headers = {{"X-Secret-Key", config.secret_key}};
+  ++stats.polls;
+  ++polls_in_flight;
+  const bool queued = client->Request(
+      std::move(request), [self = shared_from_this()](std::error_code ec, HttpResponse&& res) {
+        if (!self->destroyed) self->OnPollReply(ec, std::move(res));
+      });
+  if (!queued) --polls_in_flight;  // the next tick asks again
+}
+
+void AlimtalkProvider::Impl::OnPollReply(std::error_code ec, HttpResponse&& response) {
+  --polls_in_flight;
+  if (ec || response.status != 200 || !ParsePollReply(response.body, results)) {
+    ++stats.poll_errors;
+    static SteadyClock::time_point last_log;
+    if (ShouldLog(last_log)) {
+      spdlog::warn("alimtalk: provider={} poll failed error=\"{}\" status={}", config.name,
+                   ec ? ec.message() : "none", ec ? 0u : response.status);
+    }
+  } else {
+    const auto now = SteadyClock::now();
+    for (const FinalResult& r : results) {
+      auto final = tracker.OnResult(r, now);
+      if (!final) continue;  // in progress, duplicate or late: ignored
+      ++stats.finals;
+      const std::string_view name = KakaoCodeName(final->code);
+      Report(final->cookie, KakaoOutcome(final->code, ResultStage::kFinal),
+             std::to_string(final->code), std::string(name));
+    }
+  }
+  ArmPollTimer();
+}
+
+void AlimtalkProvider::Impl::Pause(Millis pause) {
+  const auto until = SteadyClock::now() + pause;
+  if (until > paused_until) paused_until = until;
+  static SteadyClock::time_point last_log;
+  if (ShouldLog(last_log)) {
+    spdlog::warn("alimtalk: provider={} throttled by the dealer pause_ms={}", config.name, pause.count());
+  }
+}
+
+void AlimtalkProvider::Impl::Report(uint64_t cookie, AttemptOutcome outcome, std::string code,
+                                    std::string detail) {
+  if (destroyed || !on_report) return;
+  AttemptReport report;
+  report.cookie = cookie;
+  report.outcome = outcome;
+  report.code = std::move(code);
+  report.detail = std::move(detail);
+  on_report(report);
+}
+
+void AlimtalkProvider::Impl::ReportLater(uint64_t cookie, AttemptOutcome outcome, std::string code,
+                                         std::string detail) {
+  net::post(io, [self = shared_from_this(), cookie, outcome, code = std::move(code),
+                 detail = std::move(detail)]() mutable {
+    self->Report(cookie, outcome, std::move(code), std::move(detail));
+  });
+}
+
+void AlimtalkProvider::Impl::ReportAll(const Outgoing& out, AttemptOutcome outcome,
+                                       std::string_view code, std::string_view detail) {
+  for (uint64_t cookie : out.cookies) Report(cookie, outcome, std::string(code), std::string(detail));
+}
+
+AlimtalkProvider::AlimtalkProvider(net::io_context& io, AlimtalkConfig config)
+    : impl_(std::make_shared<Impl>(io, std::move(config))) {
+  Impl& im = *impl_;
+  const AlimtalkConfig& c = im.config;
+  auto bad = [](const std::string& key, const std::string& why) {
+    return std::invalid_argument("alimtalk." + key + ": " + why);
+  };
+  if (c.name.empty()) throw bad("name", "must not be empty");
+  auto url = ParseUrl(c.base_url);
+  if (!url) throw bad("base_url", "want http(s)://host[:port][/path]");
+  if (!SafeAppkey(c.appkey)) throw bad("appkey", "must be non-empty [A-Za-z0-9._-]");
+  if (c.secret_key.empty()) throw bad("secret_key", "must not be empty");
+  if (c.sender_key.empty()) throw bad("sender_key", "must not be empty");
+  if (c.batch_size == 0 || c.batch_size > kDealerMaxRecipients) throw bad("batch_size", "must be 1..1000");
+  if (c.max_connections == 0) throw bad("max_connections", "must be >= 1");
+  if (c.request_timeout.count() <= 0) throw bad("request_timeout", "must be > 0");
+  if (c.connect_timeout.count() <= 0) throw bad("connect_timeout", "must be > 0");
+  if (c.linger.count() < 0) throw bad("linger", "must be >= 0");
+  if (c.poll_interval.count() < 0) throw bad("poll_interval", "must be >= 0");
+  if (c.poll_interval.count() > 0 && c.max_concurrent_polls == 0) {
+    throw bad("max_concurrent_polls", "must be >= 1 when polling");
+  }
+  if (c.max_pending == 0) throw bad("max_pending", "must be >= 1");
+  if (c.idempotency_header.empty()) throw bad("idempotency_header", "must not be empty");
+  im.url = *url;
+  im.send_target = url->path + "/alimtalk/v2.3/appkeys/" + c.appkey + "/messages";
+  std::random_device rd;
+  char nonce[17];
+  const uint64_t r = (uint64_t{rd()} << 32) ^ rd() ^
+                     static_cast<uint64_t>(SteadyClock::now().time_since_epoch().count());
+  auto [end, ec] = std::to_chars(nonce, nonce + sizeof nonce, r, 16);
+  im.key_prefix = c.name + "-" + std::string(nonce, end);
+  HttpClientConfig http;
+  http.max_connections = c.max_connections;
+  http.queue_cap = c.max_connections + c.max_concurrent_polls + 16;
+  http.connect_timeout = c.connect_timeout;
+  http.request_timeout = c.request_timeout;
+  http.total_timeout = 3 * c.request_timeout + c.connect_timeout;
+  http.verify_peer = c.verify_peer;
+  http.ca_file = c.ca_file;
+  im.client = std::make_unique<HttpClient>(io, *url, std::move(http));
+}
+
+AlimtalkProvider::~AlimtalkProvider() {
+  Impl& im = *impl_;
+  im.destroyed = true;
+  for (auto& [code, batch] : im.filling) batch.linger->cancel();
+  im.poll_timer.cancel();
+  im.pause_timer.cancel();
+  im.client.reset();  // no HTTP callback after this
+}
+
+std::string_view AlimtalkProvider::name() const { return impl_->config.name; }
+bool AlimtalkProvider::Serves(core::Channel channel) const { return channel == core::Channel::kAlimtalk; }
+void AlimtalkProvider::Start(ReportHandler on_report) { impl_->Start(std::move(on_report)); }
+void AlimtalkProvider::Stop() { impl_->Stop(); }
+bool AlimtalkProvider::Send(uint64_t cookie, const core::Job& job, core::Channel channel) {
+  return impl_->Send(cookie, job, channel);
+}
+bool AlimtalkProvider::ready() const {
+  return impl_->started && !impl_->stopped && !impl_->origin_down;
+}
+size_t AlimtalkProvider::inflight() const { return impl_->pending_jobs + impl_->tracker.awaiting(); }
+const AlimtalkStats& AlimtalkProvider::stats() const { return impl_->stats; }
+
+}  // namespace bulkd::providers::http
