@@ -64,6 +64,20 @@ void ReadKafka(const YAML::Node& node, KafkaConfig& c) {
       {"events_topic", [&](const YAML::Node& n, const std::string& k) { ReadString(n, k, c.events_topic); }},
       {"dlq_topic", [&](const YAML::Node& n, const std::string& k) { ReadString(n, k, c.dlq_topic); }},
       {"inbound_topic", [&](const YAML::Node& n, const std::string& k) { ReadString(n, k, c.inbound_topic); }},
+      {"defer_topic_prefix",
+       [&](const YAML::Node& n, const std::string& k) { ReadString(n, k, c.defer_topic_prefix); }},
+      {"defer_tiers_s", [&](const YAML::Node& n, const std::string& k) {
+         if (!n.IsSequence() || n.size() == 0 || n.size() > 7)
+           Fail(k, "expected a list of 1 to 7 delays in seconds");
+         c.defer_tiers_s.clear();
+         for (size_t i = 0; i < n.size(); ++i) {
+           int delay = 0;
+           ReadInt(n[i], k + "[" + std::to_string(i) + "]", delay, 1, 86400);
+           if (!c.defer_tiers_s.empty() && delay <= c.defer_tiers_s.back())
+             Fail(k, "delays must be increasing");
+           c.defer_tiers_s.push_back(delay);
+         }
+       }},
       {"embedded_partitions",
        [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.embedded_partitions, 1, 256); }},
       {"properties", [&](const YAML::Node& n, const std::string& k) {

@@ -27,7 +27,7 @@ void EventPublisher::Publish(const JobContext& context, core::EventType type,
   event.ts_ms = clock_.NowMs();
   core::AppendEventJson(event, buffer);
   const uint64_t token =
-      core::IsTerminal(type) ? HandoffToken(context.partition, context.offset) : 0;
+      core::IsTerminal(type) ? HandoffToken(context.topic_index, context.partition, context.offset) : 0;
   producer_.Produce(topic_, context.job.id, buffer, token);
   if (metrics_) {
     metrics_->Messages(fields.channel, fields.provider, type).Increment();

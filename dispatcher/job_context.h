@@ -14,7 +14,8 @@ namespace bulkd::dispatcher {
 
 struct JobContext {
   core::Job job;
-  int32_t partition = -1;   // where it came from, for the offset hand-off
+  uint8_t topic_index = 0;  // where it came from, for the offset hand-off: 0 = jobs
+  int32_t partition = -1;   // topic, then its delay tiers in config order
   int64_t offset = -1;
   int64_t enqueued_ms = 0;  // Kafka record timestamp
   size_t channel_index = 0;  // position in job.channels being tried
@@ -26,15 +27,18 @@ struct JobContext {
   int64_t receipt_deadline_ns = 0;          // steady clock; 0 while not accepted
 };
 
-// The token that travels with a terminal event or DLQ record through the producer and
-// comes back as its acknowledgement: partition and offset of the job's record. The top
-// bit is always set, so a token is never 0 (the producer's "untracked").
-inline uint64_t HandoffToken(int32_t partition, int64_t offset) {
-  return (1ull << 63) | (static_cast<uint64_t>(partition & 0x7FFF) << 48) |
+// The token that travels with a terminal event, DLQ or deferral record through the
+// producer and comes back as its acknowledgement: topic index (3 bits), partition (12
+// bits) and offset (48 bits) of the job's record. The top bit is always set, so a token
+// is never 0 (the producer's "untracked").
+inline uint64_t HandoffToken(uint8_t topic_index, int32_t partition, int64_t offset) {
+  return (1ull << 63) | (static_cast<uint64_t>(topic_index & 0x7) << 60) |
+         (static_cast<uint64_t>(partition & 0xFFF) << 48) |
          (static_cast<uint64_t>(offset) & 0xFFFFFFFFFFFFull);
 }
+inline uint8_t TokenTopic(uint64_t token) { return static_cast<uint8_t>((token >> 60) & 0x7); }
 inline int32_t TokenPartition(uint64_t token) {
-  return static_cast<int32_t>((token >> 48) & 0x7FFF);
+  return static_cast<int32_t>((token >> 48) & 0xFFF);
 }
 inline int64_t TokenOffset(uint64_t token) {
   return static_cast<int64_t>(token & 0xFFFFFFFFFFFFull);

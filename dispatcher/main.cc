@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdio>
 #include <optional>
+#include <thread>
 
 #include "core/clock.h"
 #include "dispatcher/admin_server.h"
@@ -24,6 +25,7 @@
 #include "dispatcher/send_shard.h"
 #include "providers/smpp/sms_provider.h"
 #include "ratelimit/admission.h"
+#include "ratelimit/quiet_hours.h"
 #include "ratelimit/redis_connection.h"
 
 namespace {
@@ -63,10 +65,12 @@ int Run(const std::string& config_path) {
 
   std::optional<EmbeddedBroker> embedded;
   if (config.kafka.brokers == "embedded") {
-    embedded.emplace(1, std::vector<TopicSpec>{{config.kafka.jobs_topic, config.kafka.embedded_partitions},
-                                               {config.kafka.events_topic, config.kafka.embedded_partitions},
-                                               {config.kafka.dlq_topic, 4},
-                                               {config.kafka.inbound_topic, 4}});
+    std::vector<TopicSpec> topics{{config.kafka.jobs_topic, config.kafka.embedded_partitions},
+                                  {config.kafka.events_topic, config.kafka.embedded_partitions},
+                                  {config.kafka.dlq_topic, 4},
+                                  {config.kafka.inbound_topic, 4}};
+    for (int delay : config.kafka.defer_tiers_s) topics.push_back({DeferTopic(config.kafka, delay), 4});
+    embedded.emplace(1, topics);
     config.kafka.brokers = embedded->bootstrap_servers();
     std::printf("bulkd embedded kafka bootstrap %s\n", config.kafka.brokers.c_str());
   }
@@ -90,6 +94,7 @@ int Run(const std::string& config_path) {
   std::unique_ptr<ratelimit::RedisConnection> redis;
   std::unique_ptr<ratelimit::Admission> admission;
   std::unique_ptr<AdmissionStage> admission_stage;
+  std::unique_ptr<ratelimit::PolicyCache> policies;
   if (config.ratelimit.enabled) {
     ratelimit::RedisOptions redis_options;
     redis_options.host = config.redis.host;
@@ -104,13 +109,24 @@ int Run(const std::string& config_path) {
     for (const auto& r : config.ratelimit.rules) rules.push_back({r.scope, r.name, r.rate_per_sec, r.burst});
     admission = std::make_unique<ratelimit::Admission>(*redis, admission_config, rules);
     admission_stage = std::make_unique<AdmissionStage>(*admission, config.smpp.name, &metrics);
+    // Tenant policies are read at most once a second, so a change applies within 1 s.
+    policies = std::make_unique<ratelimit::PolicyCache>(*redis, config.redis.key_prefix);
   } else {
     spdlog::warn("bulkd: ratelimit.enabled is false: no dedupe, opt-out or rate limits");
   }
 
   KafkaConsumer consumer(config.kafka, nullptr);
-  Pipeline pipeline(config, consumer, producer, events, shard, handoffs, admission_stage.get(),
-                    &metrics);
+  PipelineParts parts;
+  parts.consumer = &consumer;
+  parts.producer = &producer;
+  parts.events = &events;
+  parts.shard = &shard;
+  parts.handoffs = &handoffs;
+  parts.clock = &clock;
+  parts.admission = admission_stage.get();
+  parts.policies = policies.get();
+  parts.metrics = &metrics;
+  Pipeline pipeline(config, parts);
   consumer.SetListener(&pipeline);
 
   AdminServer admin(AdminServerConfig{config.admin.bind, config.admin.port}, metrics,
@@ -127,6 +143,13 @@ int Run(const std::string& config_path) {
   shard.Start();
   spdlog::info("bulkd: started group={} topic={}", config.kafka.group_id, config.kafka.jobs_topic);
   pipeline.Run(g_stop, /*drain_timeout_ms=*/20000);
+  // Leaving the group commits; with Kafka gone that would block for ever. Offsets not
+  // committed only mean replays, which dedupe absorbs, so a bounded exit is safe.
+  std::thread([] {
+    std::this_thread::sleep_for(std::chrono::seconds(30));
+    spdlog::error("bulkd: shutdown took over 30 s (Kafka unreachable?); exiting");
+    std::_Exit(3);
+  }).detach();
   consumer.Close();
   shard.Stop();
   producer.Flush(10000);

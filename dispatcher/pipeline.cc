@@ -2,16 +2,20 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
-#include <memory>
 #include <string>
+#include <unordered_set>
 
+#include "core/ad_format.h"
+#include "core/clock.h"
 #include "dispatcher/admission_stage.h"
 #include "dispatcher/event_publisher.h"
-#include "dispatcher/job_context.h"
 #include "dispatcher/kafka/producer.h"
 #include "dispatcher/metrics.h"
 #include "dispatcher/send_shard.h"
+#include "dispatcher/time_gate.h"
+#include "ratelimit/quiet_hours.h"
 
 namespace bulkd::dispatcher {
 namespace {
@@ -25,165 +29,301 @@ DlqReason ClassifyRejection(const core::JobError& error) {
   return error.reason.find("JSON") != std::string::npos ? DlqReason::kJson : DlqReason::kSchema;
 }
 
+bool UsesText(const core::Job& job) {
+  for (core::Channel c : job.channels) {
+    if (c == core::Channel::kSms || c == core::Channel::kLms || c == core::Channel::kMms) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
-Pipeline::Pipeline(const Config& config, KafkaConsumer& consumer, KafkaProducer& producer,
-                   EventPublisher& events, SendShard& shard, HandoffQueue& handoffs,
-                   AdmissionStage* admission, Metrics* metrics)
-    : config_(config), consumer_(consumer), producer_(producer), events_(events),
-      shard_(shard), admission_(admission), handoffs_(handoffs), metrics_(metrics) {}
+Pipeline::Pipeline(const Config& config, PipelineParts parts) : config_(config), parts_(parts) {
+  topics_.push_back(config.kafka.jobs_topic);
+  tier_delay_ms_.push_back(0);
+  for (int delay : config.kafka.defer_tiers_s) {
+    topics_.push_back(DeferTopic(config.kafka, delay));
+    tier_delay_ms_.push_back(static_cast<int64_t>(delay) * 1000);
+  }
+}
+
+int Pipeline::TopicIndex(std::string_view topic) const {
+  for (size_t i = 0; i < topics_.size(); ++i)
+    if (topics_[i] == topic) return static_cast<int>(i);
+  return -1;
+}
 
 void Pipeline::Run(const std::atomic<bool>& stop, int drain_timeout_ms) {
-  consumer_.Subscribe(config_.kafka.jobs_topic);
+  KafkaConsumer& consumer = *parts_.consumer;
+  consumer.Subscribe(topics_);
   std::vector<KafkaMessage> batch;
   batch.reserve(config_.pipeline.poll_batch);
   while (!stop.load(std::memory_order_relaxed)) {
     batch.clear();
-    consumer_.PollBatch(batch, config_.pipeline.poll_batch, consumer_.paused() ? 5 : 50);
+    consumer.PollBatch(batch, config_.pipeline.poll_batch, consumer.paused() ? 5 : 50);
     if (!batch.empty()) {
       HandleBatch(batch);
-    } else if (admission_ && admission_->next_due() <= std::chrono::steady_clock::now()) {
+    } else if (parts_.admission &&
+               parts_.admission->next_due() <= std::chrono::steady_clock::now()) {
       std::vector<std::unique_ptr<JobContext>> none;
       Admit(none);  // release held jobs whose wait is over
     }
     ApplyHandoffs();
+    ReleaseDueTiers();
     ApplyBackpressure();
     ReportLag();
   }
   // Graceful stop: no new jobs; let open ones reach their hand-off so their offsets
   // are committed and they are not replayed by the next owner.
-  consumer_.PauseAll();
+  consumer.PauseAll();
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(drain_timeout_ms);
   while (unfinished() > 0 && std::chrono::steady_clock::now() < deadline) {
     batch.clear();
-    consumer_.PollBatch(batch, 1, 20);  // serves rebalances; paused, so no records
+    consumer.PollBatch(batch, 1, 20);  // serves rebalances; paused, so no records
     ApplyHandoffs();
   }
   spdlog::info("pipeline: stopped unfinished={}", unfinished());
 }
 
 void Pipeline::HandleBatch(std::vector<KafkaMessage>& batch) {
-  std::vector<std::unique_ptr<JobContext>> jobs;
-  jobs.reserve(batch.size());
+  const int64_t now_ms = parts_.clock->NowMs();
+  std::unordered_set<uint32_t> held_now;  // tiers rewound in this batch: skip the rest
+  std::vector<Decoded> decoded;
+  decoded.reserve(batch.size());
   for (const KafkaMessage& message : batch) {
-    auto tracker = trackers_.find(message.partition());
-    if (tracker == trackers_.end()) {
-      // A record of a partition we do not own (should not happen): leave it.
-      continue;
+    const int topic = TopicIndex(message.topic());
+    if (topic < 0) continue;
+    const auto topic_index = static_cast<uint8_t>(topic);
+    const uint32_t key = Key(topic_index, message.partition());
+    if (held_now.count(key)) continue;
+    auto tracker = trackers_.find(key);
+    if (tracker == trackers_.end()) continue;  // not ours (revoked meanwhile)
+    if (topic_index > 0) {
+      // A delay tier is read in order; its head decides when the partition moves on.
+      const int64_t ready_at = message.timestamp_ms() + tier_delay_ms_[topic_index];
+      if (ready_at > now_ms) {
+        parts_.consumer->HoldPartition(topics_[topic_index], message.partition(), message.offset());
+        held_partitions_.push_back({topic_index, message.partition(), ready_at});
+        held_now.insert(key);
+        continue;
+      }
     }
     tracker->second.Track(message.offset());
     unfinished_.fetch_add(1, std::memory_order_relaxed);
     auto context = std::make_unique<JobContext>();
     core::JobError error;
     if (!decoder_.Decode(message.value(), context->job, error)) {
-      DeadLetter(message, error);
+      DeadLetter(message, topic_index, error);
       continue;
     }
+    context->topic_index = topic_index;
     context->partition = message.partition();
     context->offset = message.offset();
     context->enqueued_ms = message.timestamp_ms();
-    jobs.push_back(std::move(context));
+    decoded.push_back({std::move(context), &message});
   }
   consumed_.fetch_add(batch.size(), std::memory_order_relaxed);
-  if (metrics_) metrics_->JobsConsumed().Increment(static_cast<double>(batch.size()));
-  Admit(jobs);
+  if (parts_.metrics) parts_.metrics->JobsConsumed().Increment(static_cast<double>(batch.size()));
+  std::vector<std::unique_ptr<JobContext>> go;
+  go.reserve(decoded.size());
+  GateByTime(decoded, go);
+  Admit(go);
+}
+
+void Pipeline::GateByTime(std::vector<Decoded>& decoded,
+                          std::vector<std::unique_ptr<JobContext>>& go) {
+  // One round trip loads the policies of every tenant in the batch that needs one.
+  const auto steady_now = std::chrono::steady_clock::now();
+  if (parts_.policies) {
+    std::vector<std::string_view> tenants;
+    for (const Decoded& d : decoded)
+      if (NeedsTenantPolicy(d.context->job)) tenants.push_back(d.context->job.tenant);
+    std::sort(tenants.begin(), tenants.end());
+    tenants.erase(std::unique(tenants.begin(), tenants.end()), tenants.end());
+    // On error Find() reports the stale tenants as unknown, handled below.
+    if (!tenants.empty()) (void)parts_.policies->Refresh(tenants, steady_now);
+  }
+  const int64_t now_ms = parts_.clock->NowMs();
+  const ratelimit::TenantPolicy default_policy = ratelimit::DefaultPolicy();
+  for (Decoded& d : decoded) {
+    JobContext& ctx = *d.context;
+    std::shared_ptr<const ratelimit::TenantPolicy> policy;
+    if (NeedsTenantPolicy(ctx.job)) {
+      if (parts_.policies) policy = parts_.policies->Find(ctx.job.tenant, steady_now);
+      if (!policy && parts_.policies) {
+        // Redis did not answer: the quiet hours are unknown, so the job may not go.
+        // Park it on the shortest tier; it is looked at again in a second.
+        Defer(ctx, *d.message, now_ms + tier_delay_ms_[1], "");
+        continue;
+      }
+    }
+    const TimeDecision decision =
+        DecideTime(ctx.job, now_ms, policy ? policy.get() : &default_policy);
+    if (decision.kind == TimeDecision::Kind::kExpired) {
+      parts_.events->Publish(ctx, core::EventType::kExpired,
+                             {"", "", decision.code, "not sent before expires_at"});
+      continue;
+    }
+    if (decision.kind == TimeDecision::Kind::kDefer) {
+      Defer(ctx, *d.message, decision.due_ms, decision.code);
+      continue;
+    }
+    // Ads carry the "(광고)" prefix and the tenant's free opt-out line (DOMAIN.md).
+    if (ctx.job.kind == core::JobKind::kAd && UsesText(ctx.job)) {
+      const ratelimit::TenantPolicy& p = policy ? *policy : default_policy;
+      core::AdFormatResult formatted =
+          core::FormatAdBody(core::AdPolicyMode::kAdd, ctx.job.text, p.ad_prefix, p.optout_line);
+      if (!formatted.ok()) {
+        parts_.events->Publish(ctx, core::EventType::kFailed,
+                               {"", "", formatted.error, "advertising rules not met"});
+        continue;
+      }
+      ctx.job.text = std::move(formatted.text);
+    }
+    go.push_back(std::move(d.context));
+  }
+}
+
+void Pipeline::Defer(const JobContext& context, const KafkaMessage& message, int64_t due_ms,
+                     std::string_view code) {
+  const int64_t wait_ms = due_ms - parts_.clock->NowMs();
+  const size_t tier = ChooseTier(config_.kafka.defer_tiers_s, wait_ms);
+  const std::string due = std::to_string(due_ms);
+  // The deferral record is the job's durable hand-off: once Kafka has it, the offset
+  // of the original may be committed.
+  parts_.producer->Produce(topics_[tier + 1], message.key(), message.value(),
+                           HandoffToken(context.topic_index, context.partition, context.offset),
+                           {{"bulkd-due-ms", due}});
+  deferred_.fetch_add(1, std::memory_order_relaxed);
+  // One "deferred" event per job, when it first meets its window; later hops between
+  // tiers are silent.
+  if (context.topic_index == 0 && !code.empty()) {
+    parts_.events->Publish(context, core::EventType::kDeferred,
+                           {"", "", code, "held until its send window opens"});
+  }
+}
+
+void Pipeline::DeadLetter(const KafkaMessage& message, uint8_t topic_index,
+                          const core::JobError& error) {
+  const std::string partition = std::to_string(message.partition());
+  const std::string offset = std::to_string(message.offset());
+  parts_.producer->Produce(config_.kafka.dlq_topic, message.key(), message.value(),
+                           HandoffToken(topic_index, message.partition(), message.offset()),
+                           {{"reason", error.reason},
+                            {"field", error.field},
+                            {"source_topic", message.topic()},
+                            {"source_partition", partition},
+                            {"source_offset", offset}});
+  dead_lettered_.fetch_add(1, std::memory_order_relaxed);
+  if (parts_.metrics) parts_.metrics->Dlq(ClassifyRejection(error)).Increment();
 }
 
 void Pipeline::Admit(std::vector<std::unique_ptr<JobContext>>& jobs) {
-  if (!admission_) {
-    if (!jobs.empty()) shard_.Submit(std::move(jobs));
+  if (!parts_.admission) {
+    if (!jobs.empty()) parts_.shard->Submit(std::move(jobs));
     return;
   }
   AdmissionResult result;
-  admission_->Admit(jobs, result);
-  gates_available_.store(admission_->redis_available(), std::memory_order_relaxed);
+  parts_.admission->Admit(jobs, result);
+  gates_available_.store(parts_.admission->redis_available(), std::memory_order_relaxed);
   for (const auto& job : result.opted_out) {
-    events_.Publish(*job, core::EventType::kSuppressed,
-                    {"", "", "OPTED_OUT", "recipient opted out"});
+    parts_.events->Publish(*job, core::EventType::kSuppressed,
+                           {"", "", "OPTED_OUT", "recipient opted out"});
   }
   // A replay of a job already claimed: its own outcome is (or will be) published by
   // whoever claimed it, so this record is simply done.
-  for (const auto& job : result.duplicates) MarkDone(job->partition, job->offset);
-  if (!result.admitted.empty()) shard_.Submit(std::move(result.admitted));
+  for (const auto& job : result.duplicates) MarkDone(job->topic_index, job->partition, job->offset);
+  if (!result.admitted.empty()) parts_.shard->Submit(std::move(result.admitted));
 }
 
-void Pipeline::DeadLetter(const KafkaMessage& message, const core::JobError& error) {
-  const std::string partition = std::to_string(message.partition());
-  const std::string offset = std::to_string(message.offset());
-  producer_.Produce(config_.kafka.dlq_topic, message.key(), message.value(),
-                    HandoffToken(message.partition(), message.offset()),
-                    {{"reason", error.reason},
-                     {"field", error.field},
-                     {"source_topic", config_.kafka.jobs_topic},
-                     {"source_partition", partition},
-                     {"source_offset", offset}});
-  dead_lettered_.fetch_add(1, std::memory_order_relaxed);
-  if (metrics_) metrics_->Dlq(ClassifyRejection(error)).Increment();
-}
-
-void Pipeline::ReportLag() {
-  if (!metrics_) return;
-  const auto now = std::chrono::steady_clock::now();
-  if (now < next_lag_report_) return;
-  next_lag_report_ = now + std::chrono::seconds(1);
-  for (const auto& [partition, lag] : consumer_.Lag()) metrics_->SetConsumerLag(partition, lag);
-  spdlog::debug("pipeline: consumed={} unfinished={} held={} paused={} shard_open={}",
-                consumed(), unfinished(), admission_ ? admission_->held() : 0, consumer_.paused(),
-                shard_.open_jobs());
-}
-
-void Pipeline::MarkDone(int32_t partition, int64_t offset) {
-  auto it = trackers_.find(partition);
+void Pipeline::MarkDone(uint8_t topic_index, int32_t partition, int64_t offset) {
+  const uint32_t key = Key(topic_index, partition);
+  auto it = trackers_.find(key);
   if (it == trackers_.end()) return;  // partition revoked meanwhile
   const size_t before = it->second.pending();
   it->second.MarkDone(offset);
   if (it->second.pending() != before) {
     unfinished_.fetch_sub(1, std::memory_order_relaxed);
-    touched_.push_back(partition);
+    touched_.push_back(key);
   }
 }
 
 void Pipeline::ApplyHandoffs() {
   acked_.clear();
-  handoffs_.TakeAll(acked_);
-  for (uint64_t token : acked_) MarkDone(TokenPartition(token), TokenOffset(token));
+  parts_.handoffs->TakeAll(acked_);
+  for (uint64_t token : acked_) MarkDone(TokenTopic(token), TokenPartition(token), TokenOffset(token));
   if (touched_.empty()) return;
   std::sort(touched_.begin(), touched_.end());
   touched_.erase(std::unique(touched_.begin(), touched_.end()), touched_.end());
-  for (int32_t partition : touched_) {
-    auto it = trackers_.find(partition);
+  for (uint32_t key : touched_) {
+    auto it = trackers_.find(key);
     if (it == trackers_.end()) continue;
     const int64_t committable = it->second.Committable();
-    if (committable >= 0) consumer_.StoreOffset(partition, committable);
+    if (committable >= 0)
+      parts_.consumer->StoreOffset(topics_[key >> 16], static_cast<int32_t>(key & 0xFFFF), committable);
   }
   touched_.clear();
+}
+
+void Pipeline::ReleaseDueTiers() {
+  if (held_partitions_.empty()) return;
+  const int64_t now_ms = parts_.clock->NowMs();
+  std::erase_if(held_partitions_, [&](const HeldPartition& held) {
+    if (held.resume_at_ms > now_ms) return false;
+    parts_.consumer->ReleasePartition(topics_[held.topic_index], held.partition);
+    return true;
+  });
 }
 
 void Pipeline::ApplyBackpressure() {
   // Above the cap, or while the gates cannot be checked (fail closed), stop fetching
   // rather than buffer: the jobs stay in Kafka.
+  KafkaConsumer& consumer = *parts_.consumer;
   const size_t open = unfinished();
   const bool gates_down = !gates_available();
-  if (!consumer_.paused() && (open >= config_.pipeline.max_inflight || gates_down)) {
-    consumer_.PauseAll();
-  } else if (consumer_.paused() && !gates_down && open <= config_.pipeline.max_inflight / 2) {
-    consumer_.ResumeAll();
+  if (!consumer.paused() && (open >= config_.pipeline.max_inflight || gates_down)) {
+    consumer.PauseAll();
+  } else if (consumer.paused() && !gates_down && open <= config_.pipeline.max_inflight / 2) {
+    consumer.ResumeAll();
   }
 }
 
-void Pipeline::OnPartitionsAssigned(const std::vector<int32_t>& partitions) {
-  for (int32_t p : partitions) trackers_[p] = OffsetTracker();
+void Pipeline::ReportLag() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_lag_report_) return;
+  next_lag_report_ = now + std::chrono::seconds(1);
+  if (parts_.metrics) {
+    for (const auto& [partition, lag] : parts_.consumer->Lag())
+      parts_.metrics->SetConsumerLag(partition, lag);
+  }
+  spdlog::debug("pipeline: consumed={} unfinished={} deferred={} held={} paused={} shard_open={}",
+                consumed(), unfinished(), deferred(),
+                parts_.admission ? parts_.admission->held() : 0, parts_.consumer->paused(),
+                parts_.shard->open_jobs());
 }
 
-void Pipeline::OnPartitionsRevoked(const std::vector<int32_t>& partitions) {
+void Pipeline::OnPartitionsAssigned(const std::vector<TopicPartition>& partitions) {
+  held_partitions_.clear();
+  for (const TopicPartition& tp : partitions) {
+    const int topic = TopicIndex(tp.topic);
+    if (topic >= 0) trackers_[Key(static_cast<uint8_t>(topic), tp.partition)] = OffsetTracker();
+  }
+}
+
+void Pipeline::OnPartitionsRevoked(const std::vector<TopicPartition>& partitions) {
   ApplyHandoffs();
-  for (int32_t p : partitions) {
-    if (metrics_) metrics_->RemoveConsumerLag(p);
-    auto it = trackers_.find(p);
+  for (const TopicPartition& tp : partitions) {
+    const int topic = TopicIndex(tp.topic);
+    if (topic < 0) continue;
+    if (topic == 0 && parts_.metrics) parts_.metrics->RemoveConsumerLag(tp.partition);
+    std::erase_if(held_partitions_, [&](const HeldPartition& h) {
+      return h.topic_index == topic && h.partition == tp.partition;
+    });
+    auto it = trackers_.find(Key(static_cast<uint8_t>(topic), tp.partition));
     if (it == trackers_.end()) continue;
     const int64_t committable = it->second.Committable();
-    if (committable >= 0) consumer_.StoreOffset(p, committable);
+    if (committable >= 0) parts_.consumer->StoreOffset(tp.topic, tp.partition, committable);
     // Open jobs of this partition will be replayed by its next owner; stop counting
     // them here (their late acknowledgements are ignored).
     unfinished_.fetch_sub(it->second.pending(), std::memory_order_relaxed);

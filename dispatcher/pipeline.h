@@ -1,6 +1,8 @@
-// dispatcher/pipeline.h — the consumer loop: poll jobs in batches, decode, send the bad
-// ones to the DLQ, hand the good ones to the send shard, and store each partition's
-// offset up to the lowest job that has reached a durable hand-off.
+// dispatcher/pipeline.h — the consumer loop: poll jobs (and due deferred jobs) in
+// batches, decode, dead-letter the bad ones, apply the time gate (expiry, not_before,
+// quiet hours: deferral through Kafka delay tiers), admit through Redis, hand admitted
+// jobs to the send shard, and store each partition's offset up to the lowest record that
+// has reached a durable hand-off.
 #pragma once
 
 #include <atomic>
@@ -8,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -16,6 +19,13 @@
 #include "dispatcher/job_context.h"
 #include "dispatcher/kafka/consumer.h"
 #include "dispatcher/offset_tracker.h"
+
+namespace bulkd::core {
+class Clock;
+}
+namespace bulkd::ratelimit {
+class PolicyCache;
+}
 
 namespace bulkd::dispatcher {
 
@@ -43,12 +53,22 @@ class HandoffQueue {
   std::vector<uint64_t> tokens_;
 };
 
+// What the pipeline works with; every pointer may be null (no Redis gate, tests).
+struct PipelineParts {
+  KafkaConsumer* consumer = nullptr;
+  KafkaProducer* producer = nullptr;
+  EventPublisher* events = nullptr;
+  SendShard* shard = nullptr;
+  HandoffQueue* handoffs = nullptr;
+  const core::Clock* clock = nullptr;
+  AdmissionStage* admission = nullptr;       // optional: dedupe, opt-out, buckets
+  ratelimit::PolicyCache* policies = nullptr;  // optional: quiet hours, ad format
+  Metrics* metrics = nullptr;                // optional
+};
+
 class Pipeline : public RebalanceListener {
  public:
-  // `admission` and `metrics` may be null (no Redis gate; tests).
-  Pipeline(const Config& config, KafkaConsumer& consumer, KafkaProducer& producer,
-           EventPublisher& events, SendShard& shard, HandoffQueue& handoffs,
-           AdmissionStage* admission, Metrics* metrics);
+  Pipeline(const Config& config, PipelineParts parts);
 
   // Consumes until `stop` is set, then stops taking jobs and waits up to
   // `drain_timeout_ms` for open jobs to finish before returning (the caller closes the
@@ -57,40 +77,57 @@ class Pipeline : public RebalanceListener {
 
   // Thread-safe views for /readyz and metrics.
   size_t unfinished() const { return unfinished_.load(std::memory_order_relaxed); }
-  // False while the admission gate cannot reach Redis (nothing is sent then).
-  bool gates_available() const { return gates_available_.load(std::memory_order_relaxed); }
   uint64_t consumed() const { return consumed_.load(std::memory_order_relaxed); }
   uint64_t dead_lettered() const { return dead_lettered_.load(std::memory_order_relaxed); }
+  uint64_t deferred() const { return deferred_.load(std::memory_order_relaxed); }
+  // False while the Redis gates cannot be checked (nothing is sent then).
+  bool gates_available() const { return gates_available_.load(std::memory_order_relaxed); }
 
-  void OnPartitionsAssigned(const std::vector<int32_t>& partitions) override;
-  void OnPartitionsRevoked(const std::vector<int32_t>& partitions) override;
+  void OnPartitionsAssigned(const std::vector<TopicPartition>& partitions) override;
+  void OnPartitionsRevoked(const std::vector<TopicPartition>& partitions) override;
 
  private:
+  struct Decoded {
+    std::unique_ptr<JobContext> context;
+    const KafkaMessage* message;
+  };
+  struct HeldPartition {
+    uint8_t topic_index;
+    int32_t partition;
+    int64_t resume_at_ms;
+  };
+
+  static uint32_t Key(uint8_t topic_index, int32_t partition) {
+    return (static_cast<uint32_t>(topic_index) << 16) | static_cast<uint32_t>(partition);
+  }
+  int TopicIndex(std::string_view topic) const;
   void HandleBatch(std::vector<KafkaMessage>& batch);
-  void DeadLetter(const KafkaMessage& message, const core::JobError& error);
+  void GateByTime(std::vector<Decoded>& decoded, std::vector<std::unique_ptr<JobContext>>& go);
+  void Defer(const JobContext& context, const KafkaMessage& message, int64_t due_ms,
+             std::string_view code);
+  void DeadLetter(const KafkaMessage& message, uint8_t topic_index, const core::JobError& error);
   void Admit(std::vector<std::unique_ptr<JobContext>>& jobs);
-  void MarkDone(int32_t partition, int64_t offset);
+  void MarkDone(uint8_t topic_index, int32_t partition, int64_t offset);
   void ApplyHandoffs();
+  void ReleaseDueTiers();
   void ApplyBackpressure();
   void ReportLag();
 
   const Config& config_;
-  KafkaConsumer& consumer_;
-  KafkaProducer& producer_;
-  EventPublisher& events_;
-  SendShard& shard_;
-  AdmissionStage* admission_;
-  HandoffQueue& handoffs_;
-  Metrics* metrics_;
+  PipelineParts parts_;
+  std::vector<std::string> topics_;     // 0: jobs topic, then the delay tiers
+  std::vector<int64_t> tier_delay_ms_;  // per topic index; 0 for the jobs topic
   core::JobDecoder decoder_;
+  std::unordered_map<uint32_t, OffsetTracker> trackers_;  // by Key(topic, partition)
+  std::vector<HeldPartition> held_partitions_;            // tiers whose head is not due
+  std::vector<uint64_t> acked_;   // reused buffer
+  std::vector<uint32_t> touched_;  // trackers whose committable offset may have moved
   std::chrono::steady_clock::time_point next_lag_report_{};
-  std::unordered_map<int32_t, OffsetTracker> trackers_;
-  std::vector<uint64_t> acked_;    // reused buffer
-  std::vector<int32_t> touched_;   // partitions whose committable offset may have moved
   std::atomic<size_t> unfinished_{0};
-  std::atomic<bool> gates_available_{true};
   std::atomic<uint64_t> consumed_{0};
   std::atomic<uint64_t> dead_lettered_{0};
+  std::atomic<uint64_t> deferred_{0};
+  std::atomic<bool> gates_available_{true};
 };
 
 }  // namespace bulkd::dispatcher

@@ -74,20 +74,6 @@ void SendShard::Dispatch(uint64_t cookie) {
     Finish(cookie, core::EventType::kExpired, "EXPIRED", "expires_at passed before sending");
     return;
   }
-  if (ctx.job.not_before_ms && now_ms < *ctx.job.not_before_ms) {
-    // Held in memory with its offset uncommitted, so a crash replays it.
-    const auto wait = std::chrono::milliseconds(*ctx.job.not_before_ms - now_ms);
-    events_.Publish(ctx, core::EventType::kDeferred, {"", "", "NOT_BEFORE", "held until not_before"});
-    auto timer = std::make_shared<boost::asio::steady_timer>(io_, wait);
-    timer->async_wait([this, cookie, timer](auto ec) {
-      if (!ec) {
-        auto found = jobs_.find(cookie);
-        if (found != jobs_.end()) found->second->job.not_before_ms.reset();
-        Dispatch(cookie);
-      }
-    });
-    return;
-  }
   // Skip channels no provider serves; the job's chain says which come next.
   while (ctx.channel_index < ctx.job.channels.size() &&
          !Route(ctx.job.channels[ctx.channel_index])) {

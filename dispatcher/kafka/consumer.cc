@@ -10,10 +10,17 @@
 namespace bulkd::dispatcher {
 namespace {
 
-std::vector<int32_t> PartitionIds(const rd_kafka_topic_partition_list_t* list) {
-  std::vector<int32_t> ids;
-  for (int i = 0; i < list->cnt; ++i) ids.push_back(list->elems[i].partition);
-  return ids;
+std::vector<TopicPartition> Partitions(const rd_kafka_topic_partition_list_t* list) {
+  std::vector<TopicPartition> out;
+  for (int i = 0; i < list->cnt; ++i) out.push_back({list->elems[i].topic, list->elems[i].partition});
+  return out;
+}
+
+// A one-element partition list; the caller destroys it.
+rd_kafka_topic_partition_list_t* One(const std::string& topic, int32_t partition) {
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, topic.c_str(), partition);
+  return list;
 }
 
 }  // namespace
@@ -21,6 +28,7 @@ std::vector<int32_t> PartitionIds(const rd_kafka_topic_partition_list_t* list) {
 KafkaMessage::~KafkaMessage() {
   if (message_) rd_kafka_message_destroy(message_);
 }
+std::string_view KafkaMessage::topic() const { return rd_kafka_topic_name(message_->rkt); }
 int32_t KafkaMessage::partition() const { return message_->partition; }
 int64_t KafkaMessage::offset() const { return message_->offset; }
 int64_t KafkaMessage::timestamp_ms() const { return rd_kafka_message_timestamp(message_, nullptr); }
@@ -81,13 +89,14 @@ KafkaConsumer::~KafkaConsumer() {
   rd_kafka_destroy(rk_);
 }
 
-void KafkaConsumer::Subscribe(const std::string& topic) {
-  topic_ = topic;
-  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(list, topic.c_str(), RD_KAFKA_PARTITION_UA);
+void KafkaConsumer::Subscribe(const std::vector<std::string>& topics) {
+  topics_ = topics;
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
+  for (const std::string& topic : topics)
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), RD_KAFKA_PARTITION_UA);
   rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_, list);
   rd_kafka_topic_partition_list_destroy(list);
-  if (err) throw std::runtime_error("kafka subscribe '" + topic + "': " + rd_kafka_err2str(err));
+  if (err) throw std::runtime_error(std::string("kafka subscribe: ") + rd_kafka_err2str(err));
 }
 
 void KafkaConsumer::OnRebalance(rd_kafka_s* rk, int err, void* partitions_ptr, void* opaque) {
@@ -97,10 +106,11 @@ void KafkaConsumer::OnRebalance(rd_kafka_s* rk, int err, void* partitions_ptr, v
     spdlog::info("kafka: assigned partitions={}", partitions->cnt);
     rd_kafka_assign(rk, partitions);
     self->paused_ = false;
-    if (self->listener_) self->listener_->OnPartitionsAssigned(PartitionIds(partitions));
+    self->held_.clear();
+    if (self->listener_) self->listener_->OnPartitionsAssigned(Partitions(partitions));
   } else {
     spdlog::info("kafka: revoked partitions={}", partitions->cnt);
-    if (self->listener_) self->listener_->OnPartitionsRevoked(PartitionIds(partitions));
+    if (self->listener_) self->listener_->OnPartitionsRevoked(Partitions(partitions));
     rd_kafka_commit(rk, nullptr, 0);  // stored offsets, synchronously
     rd_kafka_assign(rk, nullptr);
   }
@@ -123,9 +133,9 @@ void KafkaConsumer::PollBatch(std::vector<KafkaMessage>& out, size_t max, int ti
   }
 }
 
-void KafkaConsumer::StoreOffset(int32_t partition, int64_t next_offset) {
-  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(list, topic_.c_str(), partition)->offset = next_offset;
+void KafkaConsumer::StoreOffset(const std::string& topic, int32_t partition, int64_t next_offset) {
+  rd_kafka_topic_partition_list_t* list = One(topic, partition);
+  list->elems[0].offset = next_offset;
   rd_kafka_resp_err_t err = rd_kafka_offsets_store(rk_, list);
   rd_kafka_topic_partition_list_destroy(list);
   // __STATE: the partition was revoked meanwhile; its new owner will redo the tail.
@@ -147,10 +157,35 @@ void KafkaConsumer::PauseAll() {
 void KafkaConsumer::ResumeAll() {
   rd_kafka_topic_partition_list_t* list = nullptr;
   if (rd_kafka_assignment(rk_, &list) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    for (const TopicPartition& held : held_)
+      rd_kafka_topic_partition_list_del(list, held.topic.c_str(), held.partition);
     rd_kafka_resume_partitions(rk_, list);
     rd_kafka_topic_partition_list_destroy(list);
     paused_ = false;
   }
+}
+
+void KafkaConsumer::HoldPartition(const std::string& topic, int32_t partition, int64_t offset) {
+  rd_kafka_topic_partition_list_t* list = One(topic, partition);
+  rd_kafka_pause_partitions(rk_, list);
+  list->elems[0].offset = offset;
+  rd_kafka_error_t* error = rd_kafka_seek_partitions(rk_, list, 5000);
+  if (error) {
+    spdlog::warn("kafka: seek {}[{}] failed: {}", topic, partition, rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+  held_.push_back({topic, partition});
+}
+
+void KafkaConsumer::ReleasePartition(const std::string& topic, int32_t partition) {
+  std::erase_if(held_, [&](const TopicPartition& tp) {
+    return tp.partition == partition && tp.topic == topic;
+  });
+  if (paused_) return;  // ResumeAll will take it along
+  rd_kafka_topic_partition_list_t* list = One(topic, partition);
+  rd_kafka_resume_partitions(rk_, list);
+  rd_kafka_topic_partition_list_destroy(list);
 }
 
 std::vector<std::pair<int32_t, int64_t>> KafkaConsumer::Lag() {
@@ -160,6 +195,7 @@ std::vector<std::pair<int32_t, int64_t>> KafkaConsumer::Lag() {
   rd_kafka_position(rk_, list);
   for (int i = 0; i < list->cnt; ++i) {
     const auto& p = list->elems[i];
+    if (topics_.empty() || topics_.front() != p.topic) continue;
     int64_t low = 0, high = 0;
     if (rd_kafka_get_watermark_offsets(rk_, p.topic, p.partition, &low, &high) ==
             RD_KAFKA_RESP_ERR_NO_ERROR &&

@@ -26,6 +26,7 @@ class KafkaMessage {
   }
   KafkaMessage& operator=(KafkaMessage&&) = delete;
 
+  std::string_view topic() const;
   int32_t partition() const;
   int64_t offset() const;
   int64_t timestamp_ms() const;  // producer CreateTime or broker LogAppendTime; -1 if none
@@ -36,13 +37,18 @@ class KafkaMessage {
   rd_kafka_message_s* message_;
 };
 
+struct TopicPartition {
+  std::string topic;
+  int32_t partition = 0;
+};
+
 // Told about partition assignment changes, on the thread that calls PollBatch.
 class RebalanceListener {
  public:
   virtual ~RebalanceListener() = default;
-  virtual void OnPartitionsAssigned(const std::vector<int32_t>& partitions) = 0;
+  virtual void OnPartitionsAssigned(const std::vector<TopicPartition>& partitions) = 0;
   // Last chance to store offsets for these partitions; a sync commit follows.
-  virtual void OnPartitionsRevoked(const std::vector<int32_t>& partitions) = 0;
+  virtual void OnPartitionsRevoked(const std::vector<TopicPartition>& partitions) = 0;
 };
 
 class KafkaConsumer {
@@ -55,7 +61,9 @@ class KafkaConsumer {
 
   // The listener may be set after construction, before the first PollBatch.
   void SetListener(RebalanceListener* listener) { listener_ = listener; }
-  void Subscribe(const std::string& topic);
+  // Joins the group for these topics. The first is the jobs topic (lag is reported
+  // for it).
+  void Subscribe(const std::vector<std::string>& topics);
 
   // Waits up to `timeout_ms` for records and appends at most `max` to `out`. Broker
   // errors are logged and skipped (librdkafka retries them). Serves rebalances.
@@ -64,14 +72,20 @@ class KafkaConsumer {
 
   // Marks every record of `partition` before `next_offset` as done; the group commit
   // picks it up. Same thread as PollBatch.
-  void StoreOffset(int32_t partition, int64_t next_offset);
+  void StoreOffset(const std::string& topic, int32_t partition, int64_t next_offset);
 
-  // Stops (or restarts) fetching on every assigned partition: backpressure.
+  // Stops (or restarts) fetching on every assigned partition: backpressure. ResumeAll
+  // leaves held partitions paused.
   void PauseAll();
   void ResumeAll();
   bool paused() const { return paused_; }
 
-  // Records not yet consumed, per assigned partition (high watermark - position),
+  // Stops one partition and rewinds it to `offset`, so that record is delivered again
+  // after ReleasePartition (a delay tier whose head is not due yet).
+  void HoldPartition(const std::string& topic, int32_t partition, int64_t offset);
+  void ReleasePartition(const std::string& topic, int32_t partition);
+
+  // Records not yet consumed, per assigned partition of the jobs topic (high watermark - position),
   // from cached watermarks: no round trip.
   std::vector<std::pair<int32_t, int64_t>> Lag();
 
@@ -83,7 +97,8 @@ class KafkaConsumer {
 
   rd_kafka_s* rk_ = nullptr;
   void* queue_ = nullptr;  // rd_kafka_queue_t of the consumer
-  std::string topic_;
+  std::vector<std::string> topics_;
+  std::vector<TopicPartition> held_;
   RebalanceListener* listener_;
   bool paused_ = false;
   bool closed_ = false;

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace bulkd::dispatcher {
 
@@ -16,8 +17,19 @@ struct KafkaConfig {
   std::string dlq_topic = "bulkd.dlq";
   std::string inbound_topic = "bulkd.inbound";
   int embedded_partitions = 16;  // jobs/events partitions of the embedded cluster
+  // Durable deferral (quiet hours, not_before): delay tiers, one topic per tier named
+  // "<defer_topic_prefix>.<seconds>s" (bulkd.defer.60s...). A deferred job is written to
+  // the longest tier not past its due time and read back once the tier's delay has
+  // passed, then sent or deferred again. Kafka stays the record: it survives restarts.
+  std::string defer_topic_prefix = "bulkd.defer";
+  std::vector<int> defer_tiers_s = {1, 10, 60, 600, 3600};
   // Extra librdkafka properties for both clients (e.g. security.protocol, sasl.*).
   std::map<std::string, std::string> properties;
 };
+
+// "bulkd.defer.60s" for a 60-second tier.
+inline std::string DeferTopic(const KafkaConfig& config, int tier_seconds) {
+  return config.defer_topic_prefix + "." + std::to_string(tier_seconds) + "s";
+}
 
 }  // namespace bulkd::dispatcher

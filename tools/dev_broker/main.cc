@@ -9,13 +9,15 @@
 #include <string>
 
 #include "dispatcher/kafka/embedded_broker.h"
+#include "dispatcher/kafka/kafka_config.h"
 
 namespace {
 
 void Usage() {
   std::cerr << "usage: dev-broker [--brokers N] [--partitions N] [--topic NAME[:PARTITIONS]]...\n"
                "  creates bulkd.jobs and bulkd.events with --partitions (default 16),\n"
-               "  bulkd.dlq and bulkd.inbound with 4, plus any --topic given.\n";
+               "  bulkd.dlq, bulkd.inbound and the delay tiers bulkd.defer.*s with 4,\n"
+               "  plus any --topic given.\n";
 }
 
 int ParsePositive(const char* flag, const char* value) {
@@ -62,6 +64,9 @@ int main(int argc, char** argv) {
     std::vector<bulkd::dispatcher::TopicSpec> topics = {
         {"bulkd.jobs", partitions}, {"bulkd.events", partitions},
         {"bulkd.dlq", 4}, {"bulkd.inbound", 4}};
+    // The default delay tiers of durable deferral (dispatcher/kafka/kafka_config.h).
+    for (int delay : bulkd::dispatcher::KafkaConfig{}.defer_tiers_s)
+      topics.push_back({bulkd::dispatcher::DeferTopic(bulkd::dispatcher::KafkaConfig{}, delay), 4});
     topics.insert(topics.end(), extra.begin(), extra.end());
     bulkd::dispatcher::EmbeddedBroker broker(brokers, topics);
     std::printf("bootstrap %s\n", broker.bootstrap_servers().c_str());
