@@ -12,6 +12,8 @@
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -19,6 +21,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "tests/support/child_process.h"
 
 namespace bulkd::providers::http {
 namespace {
@@ -378,6 +382,62 @@ TEST_F(HttpClientTest, TlsToAPlainServerFailsTheHandshakeBeforeSending) {
   EXPECT_EQ(results_[0].ec, HttpErrc::kTlsFailed);
   EXPECT_FALSE(IsOutcomeUnknown(results_[0].ec));
   EXPECT_EQ(server.requests(), 0);
+}
+
+// A real TLS server (openssl s_server) with a throwaway self-signed certificate for
+// 127.0.0.1: verified against that certificate the request goes through; against the
+// system's CAs, or for another host name, the handshake fails before anything is sent.
+TEST_F(HttpClientTest, TlsVerifiesThePeerCertificateAndHostName) {
+  if (std::system("command -v openssl >/dev/null 2>&1") != 0) GTEST_SKIP() << "no openssl";
+  bulkd::testing::TempDir dir;
+  const std::string cert = dir.path() + "/cert.pem", key = dir.path() + "/key.pem";
+  const std::string make_cert =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=bulkd-test -addext "
+      "subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " + cert + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(make_cert.c_str()), 0);
+  uint16_t port;
+  { FakeServer probe([](const std::string&, int) { return Ok("{}"); }); port = probe.port(); }
+  bulkd::testing::ChildProcess server({"openssl", "s_server", "-accept",
+                                       "127.0.0.1:" + std::to_string(port), "-cert", cert,
+                                       "-key", key, "-www"});
+  ASSERT_TRUE(server.WaitForLine("ACCEPT", 10s));
+
+  HttpClientConfig config;
+  config.ca_file = cert;
+  config.connect_timeout = 3s;
+  {
+    HttpClient client(io_, Url{true, "127.0.0.1", port, ""}, config);
+    ASSERT_TRUE(Get(client, 0, "/"));
+    ASSERT_TRUE(RunUntil([&] { return results_[0].done; }));
+    EXPECT_FALSE(results_[0].ec) << results_[0].ec.message();
+    EXPECT_EQ(results_[0].response.status, 200u);
+    EXPECT_NE(results_[0].response.body.find("<HTML>"), std::string::npos);
+  }
+  {  // The system's CAs do not know a self-signed certificate.
+    HttpClientConfig system_cas = config;
+    system_cas.ca_file.clear();
+    HttpClient client(io_, Url{true, "127.0.0.1", port, ""}, system_cas);
+    ASSERT_TRUE(Get(client, 1, "/"));
+    ASSERT_TRUE(RunUntil([&] { return results_[1].done; }));
+    EXPECT_EQ(results_[1].ec, HttpErrc::kTlsFailed);
+    EXPECT_EQ(client.stats().tls_failures, 1u);
+  }
+  {  // Trusted certificate, wrong name: "localhost" is not in its subjectAltName.
+    HttpClient client(io_, Url{true, "localhost", port, ""}, config);
+    ASSERT_TRUE(Get(client, 2, "/"));
+    ASSERT_TRUE(RunUntil([&] { return results_[2].done; }));
+    EXPECT_TRUE(results_[2].ec == HttpErrc::kTlsFailed || results_[2].ec == HttpErrc::kConnectFailed)
+        << results_[2].ec.message();
+  }
+  {  // verify_peer = false (never in production): the handshake goes through.
+    HttpClientConfig trusting = config;
+    trusting.ca_file.clear();
+    trusting.verify_peer = false;
+    HttpClient client(io_, Url{true, "127.0.0.1", port, ""}, trusting);
+    ASSERT_TRUE(Get(client, 3, "/"));
+    ASSERT_TRUE(RunUntil([&] { return results_[3].done; }));
+    EXPECT_FALSE(results_[3].ec) << results_[3].ec.message();
+  }
 }
 
 TEST_F(HttpClientTest, StopFailsQueuedRequestsAndLetsInFlightOnesFinish) {
