@@ -27,6 +27,7 @@ namespace {
 constexpr size_t kDealerMaxRecipients = 1000;  // DOMAIN.md: up to 1,000 per request
 constexpr size_t kMaxTemplateVariables = 40;   // DOMAIN.md: at most 40 variables
 constexpr auto kHousekeepingInterval = std::chrono::seconds(1);
+constexpr auto kProbeInterval = std::chrono::seconds(2);
 constexpr std::string_view kJson = "application/json;charset=UTF-8";
 
 // True at most once per 10 s per call site (pass a static).
@@ -52,6 +53,24 @@ Millis RetryAfter(const HttpResponse& response, const AlimtalkConfig& config) {
     return config.throttle_pause;  // absent, or an HTTP-date: use our own pause
   }
   return std::min<Millis>(std::chrono::seconds(seconds), config.max_throttle_pause);
+}
+
+// `text` as one URL path segment: unreserved characters as they are, the rest %XX.
+std::string PathSegment(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+        c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+    }
+  }
+  return out;
 }
 
 bool NotReached(std::error_code ec) {
@@ -93,7 +112,7 @@ class AlimtalkProvider::Impl : public std::enable_shared_from_this<Impl> {
 
   void Seal(const std::string& template_code);
   void Pump();
-  void SubmitSend(OutgoingPtr out);
+  bool SubmitSend(OutgoingPtr out);
   void OnSendReply(const OutgoingPtr& out, std::error_code ec, HttpResponse&& response);
   // An attempt that did not get a usable answer; replays or reports uncertain when an
   // earlier attempt may have been processed, else reports `outcome` for everyone.
@@ -105,6 +124,10 @@ class AlimtalkProvider::Impl : public std::enable_shared_from_this<Impl> {
   void SubmitPoll(std::string request_id);
   void OnPollReply(std::error_code ec, HttpResponse&& response);
   void Pause(Millis pause);
+  void OnResults(const std::vector<FinalResult>& results);
+  // While the dealer is unreachable, asks it something cheap every few seconds so that
+  // ready() recovers even when the dispatcher routes no sends here.
+  void ArmProbe();
 
   void Report(uint64_t cookie, AttemptOutcome outcome, std::string code, std::string detail);
   void ReportLater(uint64_t cookie, AttemptOutcome outcome, std::string code, std::string detail);
@@ -135,6 +158,8 @@ class AlimtalkProvider::Impl : public std::enable_shared_from_this<Impl> {
   uint64_t poll_timer_generation = 0;
   net::steady_timer pause_timer;
   bool pause_timer_armed = false;
+  net::steady_timer probe_timer{io};
+  bool probe_armed = false;
   std::vector<std::string> due;
   std::vector<FinalResult> results;
   AlimtalkStats stats;
@@ -174,6 +199,7 @@ void AlimtalkProvider::Impl::Stop() {
   outgoing.clear();
   poll_timer.cancel();
   pause_timer.cancel();
+  probe_timer.cancel();
   if (client) client->Stop();
   spdlog::info("alimtalk: provider={} stopped in_flight_requests={}", config.name, sends_in_flight);
 }
@@ -250,11 +276,11 @@ void AlimtalkProvider::Impl::Pump() {
     }
     OutgoingPtr out = std::move(outgoing.front());
     outgoing.pop_front();
-    SubmitSend(std::move(out));
+    if (!SubmitSend(std::move(out))) return;  // the pool is full: a reply will pump again
   }
 }
 
-void AlimtalkProvider::Impl::SubmitSend(OutgoingPtr out) {
+bool AlimtalkProvider::Impl::SubmitSend(OutgoingPtr out) {
   HttpRequest request;
   request.method = Method::kPost;
   request.target = send_target;
@@ -271,12 +297,13 @@ void AlimtalkProvider::Impl::SubmitSend(OutgoingPtr out) {
       std::move(request), [self = shared_from_this(), out](std::error_code ec, HttpResponse&& res) {
         if (!self->destroyed) self->OnSendReply(out, ec, std::move(res));
       });
-  if (!queued) {  // cannot happen while sends_in_flight caps the pool's queue; be safe
+  if (!queued) {  // not while sends_in_flight caps the pool's queue; but be safe
     --sends_in_flight;
     --stats.requests;
     stats.recipients -= out->cookies.size();
     outgoing.push_front(std::move(out));
   }
+  return queued;
 }
 
 void AlimtalkProvider::Impl::OnSendReply(const OutgoingPtr& out, std::error_code ec,
@@ -284,6 +311,7 @@ void AlimtalkProvider::Impl::OnSendReply(const OutgoingPtr& out, std::error_code
   --sends_in_flight;
   if (ec) {
     origin_down = NotReached(ec);
+    if (origin_down) ArmProbe();
     if (IsOutcomeUnknown(ec)) {
       out->maybe_sent = true;
       static SteadyClock::time_point last_log;
@@ -450,7 +478,7 @@ void AlimtalkProvider::Impl::OnPollTick() {
 void AlimtalkProvider::Impl::SubmitPoll(std::string request_id) {
   HttpRequest request;
   request.method = Method::kGet;
-  request.target = send_target + "/" + request_id;
+  request.target = send_target + "/" + PathSegment(request_id);
   request.headers = {{"X-Secret-Key", config.secret_key}};
   ++stats.polls;
   ++polls_in_flight;
@@ -470,16 +498,42 @@ void AlimtalkProvider::Impl::OnPollReply(std::error_code ec, HttpResponse&& resp
       spdlog::warn("alimtalk: provider={} poll failed error=\"{}\" status={}", config.name,
                    ec ? ec.message() : "none", ec ? 0u : response.status);
     }
-  } else {
-    const auto now = SteadyClock::now();
-    for (const FinalResult& r : results) {
-      auto final = tracker.OnResult(r, now);
-      if (!final) continue;  // in progress, duplicate or late: ignored
-      ++stats.finals;
-      const std::string_view name = KakaoCodeName(final->code);
-      Report(final->cookie, KakaoOutcome(final->code, ResultStage::kFinal),
-             std::to_string(final->code), std::string(name));
-    }
+    ArmPollTimer();
+    return;
+  }
+  OnResults(results);
+}
+
+void AlimtalkProvider::Impl::ArmProbe() {
+  if (probe_armed || stopped || destroyed) return;
+  probe_armed = true;
+  probe_timer.expires_after(kProbeInterval);
+  probe_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    self->probe_armed = false;
+    if (ec || self->destroyed || self->stopped || !self->origin_down) return;
+    HttpRequest request;
+    request.method = Method::kGet;
+    request.target = self->send_target + "/bulkd-probe";  // any HTTP answer will do
+    request.headers = {{"X-Secret-Key", self->config.secret_key}};
+    const bool queued = self->client->Request(
+        std::move(request), [self](std::error_code ec2, HttpResponse&&) {
+          if (self->destroyed) return;
+          if (!ec2 || IsOutcomeUnknown(ec2)) self->origin_down = false;  // it answered
+          if (self->origin_down) self->ArmProbe();
+        });
+    if (!queued) self->ArmProbe();
+  });
+}
+
+void AlimtalkProvider::Impl::OnResults(const std::vector<FinalResult>& results) {
+  const auto now = SteadyClock::now();
+  for (const FinalResult& r : results) {
+    auto final = tracker.OnResult(r, now);
+    if (!final) continue;  // in progress, duplicate or late: ignored
+    ++stats.finals;
+    const std::string_view name = KakaoCodeName(final->code);
+    Report(final->cookie, KakaoOutcome(final->code, ResultStage::kFinal),
+           std::to_string(final->code), std::string(name));
   }
   ArmPollTimer();
 }
@@ -566,6 +620,7 @@ AlimtalkProvider::~AlimtalkProvider() {
   for (auto& [code, batch] : im.filling) batch.linger->cancel();
   im.poll_timer.cancel();
   im.pause_timer.cancel();
+  im.probe_timer.cancel();
   im.client.reset();  // no HTTP callback after this
 }
 
@@ -581,5 +636,8 @@ bool AlimtalkProvider::ready() const {
 }
 size_t AlimtalkProvider::inflight() const { return impl_->pending_jobs + impl_->tracker.awaiting(); }
 const AlimtalkStats& AlimtalkProvider::stats() const { return impl_->stats; }
+void AlimtalkProvider::OnResults(const std::vector<FinalResult>& results) {
+  if (!impl_->destroyed) impl_->OnResults(results);
+}
 
 }  // namespace bulkd::providers::http

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "providers/http/alimtalk_wire.h"
 #include "providers/provider.h"
 
 namespace boost::asio {
@@ -84,6 +85,11 @@ class AlimtalkProvider final : public Provider {
   bool ready() const override;
   size_t inflight() const override;  // taken, no final report yet
   const AlimtalkStats& stats() const;
+
+  // Final results from elsewhere, e.g. a webhook receiver (ParseWebhookResults after
+  // VerifyWebhookSignature). The same state machine as polls: in any order, early (ahead
+  // of the send reply), late or twice; each message is reported at most once.
+  void OnResults(const std::vector<FinalResult>& results);
 
   class Impl;
 

@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -35,7 +36,10 @@ using O = AttemptOutcome;
 class BizmsgSim {
  public:
   explicit BizmsgSim(std::vector<std::string> args) {
-    std::vector<std::string> argv = {BuiltBinary("tools/bizmsg_sim/bizmsg-sim"), "--port", "0"};
+    std::vector<std::string> argv = {BuiltBinary("tools/bizmsg_sim/bizmsg-sim")};
+    if (std::find(args.begin(), args.end(), "--port") == args.end()) {
+      argv.insert(argv.end(), {"--port", "0"});
+    }
     argv.insert(argv.end(), args.begin(), args.end());
     process_ = std::make_unique<ChildProcess>(argv);
     const auto line = process_->WaitForLine("bizmsg-sim listening on 127.0.0.1:", 10s);
@@ -336,6 +340,27 @@ TEST_F(AlimtalkProviderTest, DealerKilledMidRequestIsUncertainAndTheNextSendIsNo
     EXPECT_EQ(reports_[i][0].code, "NOT_SENT");
   }
   EXPECT_FALSE(provider_->ready());
+}
+
+TEST_F(AlimtalkProviderTest, ReadinessComesBackWhenTheDealerDoes) {
+  uint16_t port;
+  {
+    BizmsgSim first({});
+    port = first.port();
+    first.Kill();
+  }
+  Make(Config(port));
+  EXPECT_TRUE(provider_->ready());
+  SendRange(1, 2);
+  ASSERT_TRUE(RunUntil([&] { return AllFinal(1, 2); }));
+  EXPECT_EQ(Outcomes(1), std::vector<O>{O::kRetry});
+  EXPECT_FALSE(provider_->ready());
+  BizmsgSim again({"--port", std::to_string(port)});  // the same address, back up
+  ASSERT_TRUE(RunUntil([&] { return provider_->ready(); }, 10s))
+      << "a probe finds the dealer even with no sends routed here";
+  SendRange(3, 2);
+  ASSERT_TRUE(RunUntil([&] { return AllFinal(3, 2); }));
+  EXPECT_EQ(Outcomes(3), (std::vector<O>{O::kAccepted, O::kDelivered}));
 }
 
 TEST_F(AlimtalkProviderTest, ADroppedReplyIsReplayedWithTheSameKeyWhenTheDealerDedupes) {

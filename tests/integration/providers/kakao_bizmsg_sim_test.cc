@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "providers/http/alimtalk_provider.h"
 #include "providers/http/alimtalk_wire.h"
 #include "providers/http/http_client.h"
 #include "tests/support/child_process.h"
@@ -356,6 +357,76 @@ TEST_F(BizmsgSimTest, WebhooksCarrySignedResultsForEveryTakenRecipient) {
     deliveries += results.size();
   }
   EXPECT_GT(deliveries, expected) << "--webhook-duplicate-percent sends some twice";
+}
+
+// Results by webhook only (polls off): the verified posts are fed to the provider as a
+// webhook receiver would, duplicates and out-of-order included, some of them possibly
+// ahead of the send reply they belong to. Every message ends exactly once.
+TEST_F(BizmsgSimTest, WebhookResultsFedToTheProviderEndEveryMessageOnce) {
+  WebhookReceiver receiver;
+  BizmsgSim sim({"--webhook", "http://127.0.0.1:" + std::to_string(receiver.port()) + "/hook",
+                 "--webhook-secret", "whsec", "--result-delay-ms", "5", "--out-of-order",
+                 "--webhook-duplicate-percent", "40", "--final-mix", "1000:90,3019:10"});
+  AlimtalkConfig config;
+  config.base_url = "http://127.0.0.1:" + std::to_string(sim.port());
+  config.appkey = "app1";
+  config.secret_key = "sim-secret";
+  config.sender_key = "sk";
+  config.batch_size = 50;
+  config.linger = std::chrono::milliseconds(1);
+  config.poll_interval = std::chrono::milliseconds(0);
+  AlimtalkProvider provider(io_, config);
+  std::map<uint64_t, std::vector<AttemptReport>> reports;
+  provider.Start([&](const AttemptReport& r) { reports[r.cookie].push_back(r); });
+  for (uint64_t i = 1; i <= 400; ++i) {
+    core::Job job;
+    job.id = "job-" + std::to_string(i);
+    job.to = "+8210" + std::to_string(20000000 + i);
+    job.channels = {core::Channel::kAlimtalk};
+    job.template_code = "t1";
+    ASSERT_TRUE(provider.Send(i, job, core::Channel::kAlimtalk));
+  }
+  size_t fed = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  auto all_final = [&] {
+    if (reports.size() < 400) return false;
+    for (const auto& [cookie, rs] : reports) {
+      if (rs.back().outcome == AttemptOutcome::kAccepted) return false;
+    }
+    return true;
+  };
+  while (!all_final() && std::chrono::steady_clock::now() < deadline) {
+    io_.restart();
+    io_.run_for(5ms);
+    const auto posts = receiver.posts();
+    for (; fed < posts.size(); ++fed) {
+      ASSERT_TRUE(VerifyWebhookSignature(posts[fed].second, "whsec", posts[fed].first));
+      std::vector<FinalResult> results;
+      ASSERT_TRUE(ParseWebhookResults(posts[fed].second, results));
+      provider.OnResults(results);
+    }
+  }
+  ASSERT_TRUE(all_final());
+  std::this_thread::sleep_for(200ms);  // the duplicates arrive, and change nothing
+  for (const auto& post : receiver.posts()) {
+    std::vector<FinalResult> results;
+    ParseWebhookResults(post.second, results);
+    provider.OnResults(results);
+  }
+  io_.restart();
+  io_.run_for(20ms);
+  size_t fallbacks = 0;
+  for (const auto& [cookie, rs] : reports) {
+    ASSERT_EQ(rs.size(), 2u) << cookie;
+    EXPECT_EQ(rs[0].outcome, AttemptOutcome::kAccepted);
+    EXPECT_TRUE(rs[1].outcome == AttemptOutcome::kDelivered ||
+                rs[1].outcome == AttemptOutcome::kFallback);
+    fallbacks += rs[1].outcome == AttemptOutcome::kFallback;
+  }
+  EXPECT_GT(fallbacks, 0u);
+  EXPECT_EQ(provider.stats().finals, 400u);
+  EXPECT_EQ(provider.stats().polls, 0u);
+  EXPECT_EQ(provider.inflight(), 0u);
 }
 
 }  // namespace
