@@ -30,7 +30,7 @@ constexpr auto kHousekeepingInterval = std::chrono::seconds(1);
 constexpr auto kProbeInterval = std::chrono::seconds(2);
 constexpr std::string_view kJson = "application/json;charset=UTF-8";
 
-// True at most once per 10 s per call site (pass a static).
+// True at most once per 10 s per call site (pass a static thread_local).
 bool ShouldLog(SteadyClock::time_point& last) {
   const auto now = SteadyClock::now();
   if (last != SteadyClock::time_point{} && now - last < std::chrono::seconds(10)) return false;
@@ -298,6 +298,7 @@ bool AlimtalkProvider::Impl::SubmitSend(OutgoingPtr out) {
         if (!self->destroyed) self->OnSendReply(out, ec, std::move(res));
       });
   if (!queued) {  // not while sends_in_flight caps the pool's queue; but be safe
+    if (out->body.empty()) out->body = std::move(request.body);  // left untouched on refusal
     --sends_in_flight;
     --stats.requests;
     stats.recipients -= out->cookies.size();
@@ -314,7 +315,7 @@ void AlimtalkProvider::Impl::OnSendReply(const OutgoingPtr& out, std::error_code
     if (origin_down) ArmProbe();
     if (IsOutcomeUnknown(ec)) {
       out->maybe_sent = true;
-      static SteadyClock::time_point last_log;
+      static thread_local SteadyClock::time_point last_log;  // one provider per shard thread
       if (ShouldLog(last_log)) {
         spdlog::warn("alimtalk: provider={} outcome=unknown error=\"{}\" recipients={}",
                      config.name, ec.message(), out->cookies.size());
@@ -333,7 +334,7 @@ void AlimtalkProvider::Impl::OnSendReply(const OutgoingPtr& out, std::error_code
       ++stats.throttled;
       Pause(RetryAfter(response, config));
     } else if (by_status == AttemptOutcome::kFailed) {
-      static SteadyClock::time_point last_log;
+      static thread_local SteadyClock::time_point last_log;  // one provider per shard thread
       if (ShouldLog(last_log)) {
         spdlog::warn("alimtalk: provider={} dealer refused the request status={}", config.name, status);
       }
@@ -348,7 +349,7 @@ void AlimtalkProvider::Impl::OnSendReply(const OutgoingPtr& out, std::error_code
   if (!ParseSendReply(response.body, reply)) {
     ++stats.bad_replies;
     out->maybe_sent = true;  // a 2xx says it was processed; we cannot tell how
-    static SteadyClock::time_point last_log;
+    static thread_local SteadyClock::time_point last_log;  // one provider per shard thread
     if (ShouldLog(last_log)) {
       spdlog::warn("alimtalk: provider={} unreadable 2xx reply status={} bytes={}", config.name,
                    status, response.body.size());
@@ -358,7 +359,7 @@ void AlimtalkProvider::Impl::OnSendReply(const OutgoingPtr& out, std::error_code
     return;
   }
   if (!reply.successful) {
-    static SteadyClock::time_point last_log;
+    static thread_local SteadyClock::time_point last_log;  // one provider per shard thread
     if (ShouldLog(last_log)) {
       spdlog::warn("alimtalk: provider={} dealer refused the request result_code={}", config.name,
                    reply.header_code);
@@ -493,7 +494,7 @@ void AlimtalkProvider::Impl::OnPollReply(std::error_code ec, HttpResponse&& resp
   --polls_in_flight;
   if (ec || response.status != 200 || !ParsePollReply(response.body, results)) {
     ++stats.poll_errors;
-    static SteadyClock::time_point last_log;
+    static thread_local SteadyClock::time_point last_log;  // one provider per shard thread
     if (ShouldLog(last_log)) {
       spdlog::warn("alimtalk: provider={} poll failed error=\"{}\" status={}", config.name,
                    ec ? ec.message() : "none", ec ? 0u : response.status);
@@ -541,7 +542,7 @@ void AlimtalkProvider::Impl::OnResults(const std::vector<FinalResult>& results) 
 void AlimtalkProvider::Impl::Pause(Millis pause) {
   const auto until = SteadyClock::now() + pause;
   if (until > paused_until) paused_until = until;
-  static SteadyClock::time_point last_log;
+  static thread_local SteadyClock::time_point last_log;  // one provider per shard thread
   if (ShouldLog(last_log)) {
     spdlog::warn("alimtalk: provider={} throttled by the dealer pause_ms={}", config.name, pause.count());
   }
