@@ -31,8 +31,32 @@
 namespace {
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
 
 void OnStopSignal(int) { g_stop.store(true); }
+void OnReloadSignal(int) { g_reload.store(true); }
+
+// SIGHUP: reads the config file again and applies its rate-limit rules to the next
+// admission batch; everything else needs a restart. A bad file keeps the old rules.
+void WatchForReload(const std::string& config_path, bulkd::ratelimit::Admission* admission) {
+  while (!g_stop.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!g_reload.exchange(false) || !admission) continue;
+    try {
+      const bulkd::dispatcher::Config fresh = bulkd::dispatcher::LoadConfig(config_path);
+      std::vector<bulkd::ratelimit::Rule> rules;
+      for (const auto& r : fresh.ratelimit.rules) rules.push_back({r.scope, r.name, r.rate_per_sec, r.burst});
+      std::string error;
+      if (admission->SetRules(std::move(rules), &error)) {
+        spdlog::info("bulkd: reloaded rate-limit rules count={}", fresh.ratelimit.rules.size());
+      } else {
+        spdlog::error("bulkd: reload refused, keeping the old rules: {}", error);
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("bulkd: reload failed, keeping the old rules: {}", e.what());
+    }
+  }
+}
 
 bulkd::providers::smpp::SmsProviderConfig SmsProviderSettings(
     const bulkd::dispatcher::SmppRouteConfig& route) {
@@ -140,6 +164,7 @@ int Run(const std::string& config_path) {
   std::printf("bulkd admin listening on %s:%u\n", config.admin.bind.c_str(), admin.port());
   std::fflush(stdout);
 
+  std::thread reload_watcher(WatchForReload, config_path, admission.get());
   shard.Start();
   spdlog::info("bulkd: started group={} topic={}", config.kafka.group_id, config.kafka.jobs_topic);
   pipeline.Run(g_stop, /*drain_timeout_ms=*/20000);
@@ -154,6 +179,7 @@ int Run(const std::string& config_path) {
   shard.Stop();
   producer.Flush(10000);
   admin.Stop();
+  reload_watcher.join();
   spdlog::info("bulkd: stopped consumed={} dlq={}", pipeline.consumed(), pipeline.dead_lettered());
   return 0;
 }
@@ -174,6 +200,9 @@ int main(int argc, char** argv) {
   action.sa_handler = OnStopSignal;
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+  struct sigaction reload {};
+  reload.sa_handler = OnReloadSignal;
+  sigaction(SIGHUP, &reload, nullptr);
   signal(SIGPIPE, SIG_IGN);
   try {
     return Run(config_path);
