@@ -10,8 +10,9 @@
 # saturated; after the group has settled, the run lasts SECONDS from the first submit.
 # bench/analyze_rate then reports, separately for the carrier (all submits) and the template:
 # the rate of every full 10 s window against the rule, and the largest 1 s window (sliding)
-# against rate + burst. Also the CPU the run cost (bulkd workers, redis-server) and the
-# admission round trips (EVALSHA calls) per second.
+# against rate + burst. Also the CPU the run cost (bulkd workers, redis-server, % of one
+# core), the admission round trips (EVALSHA calls) per second, and the refused decisions
+# per second (bulkd_ratelimit_wait_seconds_count: held jobs evaluated again).
 #
 #   bash bench/ratelimit_accuracy.sh              # the cases below, 3 runs each (~15 min)
 #   CASES="500:70 500:70:template" RUNS=1 bash bench/ratelimit_accuracy.sh
@@ -24,7 +25,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$BENCH_ROOT"
 
-CASES=${CASES:-"500:70 500:70:template 5000:30 20000:20"}
+CASES=${CASES:-"500:70 500:70:template 5000:40 20000:30"}
 RUNS=${RUNS:-3}
 WORKERS=${WORKERS:-4}
 CARRIER=carrier-a
@@ -35,6 +36,19 @@ CHUNK_S=5
 
 bench_build
 trap bench_cleanup EXIT
+
+# Refused admission decisions so far (each one a held job evaluated again), summed over
+# the workers' /metrics: bulkd_ratelimit_wait_seconds_count of every scope.
+waits_total() {
+  local w admin sum=0 n
+  for w in $(seq 1 "$WORKERS"); do
+    admin=$(grep -m1 "admin listening on" "$BENCH_WORK/bulkd$w.out" | sed 's/.*on //')
+    n=$(curl -s --max-time 5 "http://$admin/metrics" |
+        awk '/^bulkd_ratelimit_wait_seconds_count/ { s += $2 } END { printf "%.0f", s }')
+    sum=$((sum + ${n:-0}))
+  done
+  echo "$sum"
+}
 
 # One run. Prints two analyser rows (carrier, template) prefixed with the run's extra
 # columns, and appends them to $ROWS.
@@ -114,7 +128,8 @@ YAML
     if [ $SECONDS -ge $deadline ]; then echo "bench: no submit within 60 s" >&2; return 1; fi
     sleep 0.1
   done
-  local cpu0=() cmd0 t0
+  local cpu0=() cmd0 t0 waits0
+  waits0=$(waits_total)
   t0=$(date +%s.%N)
   for pid in "${BULKD_PIDS[@]}" "$REDIS_PID"; do cpu0+=("$(bench_cpu_s "$pid")"); done
   cmd0=$(redis-cli -p "$REDIS_PORT" info commandstats | grep -o 'cmdstat_evalsha:calls=[0-9]*' | cut -d= -f2 || true)
@@ -128,14 +143,15 @@ YAML
   done
   cpu_redis=$(echo "$(bench_cpu_s "$REDIS_PID") - ${cpu0[$i]}" | bc -l)
   cmd1=$(redis-cli -p "$REDIS_PORT" info commandstats | grep -o 'cmdstat_evalsha:calls=[0-9]*' | cut -d= -f2 || true)
-  local wall
+  local wall waits1
+  waits1=$(waits_total)
   wall=$(echo "$t1 - $t0" | bc -l)
   kill -TERM "$SMSC_PID" 2>/dev/null || true  # flushes the record
   wait "$SMSC_PID" 2>/dev/null || true
   local extra
-  extra=$(printf '%s\t%s\t%s\t%.0f\t%.0f\t%.0f' "$mix" "$run" "$WORKERS" \
+  extra=$(printf '%s\t%s\t%s\t%.0f\t%.0f\t%.0f\t%.0f' "$mix" "$run" "$WORKERS" \
     "$(echo "100 * $cpu_bulkd / $wall" | bc -l)" "$(echo "100 * $cpu_redis / $wall" | bc -l)" \
-    "$(echo "(${cmd1:-0} - ${cmd0:-0}) / $wall" | bc -l)")
+    "$(echo "(${cmd1:-0} - ${cmd0:-0}) / $wall" | bc -l)" "$(echo "($waits1 - $waits0) / $wall" | bc -l)")
   if [ "$mix" = mixed ]; then
     "$BENCH_BUILD/bench/analyze_rate" --record "$BENCH_WORK/submits.tsv" --label carrier \
       --rate "$rate" --burst "$burst" --max-s "$seconds" | sed "s/^/$extra\t/" | tee -a "$ROWS"
@@ -150,7 +166,7 @@ YAML
 
 ROWS=$(mktemp -t bulkd-rl-rows-XXXXXX)
 echo "# $(bench_machine_note)"
-printf 'mix\trun\tworkers\tbulkd_cpu_pct\tredis_cpu_pct\tevalsha_per_s\t'
+printf 'mix\trun\tworkers\tbulkd_cpu_pct\tredis_cpu_pct\tevalsha_per_s\twaits_per_s\t'
 "$BENCH_BUILD/bench/analyze_rate" --header --record /dev/null --rate 1 | head -1
 for c in $CASES; do
   IFS=: read -r rate seconds mix <<<"$c"
@@ -160,14 +176,14 @@ done
 # Medians over the runs, per case and bucket; "worst" columns are over all runs.
 echo
 echo "# medians over $RUNS run(s)"
-printf 'mix\tbucket\trate\tburst\tsubmits\twindows\tmin_10s_rate\tmedian_10s_rate\tmax_10s_rate\tworst_dev_pct(all runs)\tmax_1s_sliding(all runs)\trate+burst\tbulkd_cpu_pct\tredis_cpu_pct\tevalsha_per_s\n'
-cut -f1,7,8 "$ROWS" | awk '!seen[$0]++' | while IFS=$'\t' read -r mix label rate; do
-  sel=$(awk -F'\t' -v m="$mix" -v l="$label" -v r="$rate" '$1 == m && $7 == l && $8 == r' "$ROWS")
+printf 'mix\tbucket\trate\tburst\tsubmits\twindows\tmin_10s_rate\tmedian_10s_rate\tmax_10s_rate\tworst_dev_pct(all runs)\tmax_1s_sliding(all runs)\trate+burst\tbulkd_cpu_pct\tredis_cpu_pct\tevalsha_per_s\twaits_per_s\n'
+cut -f1,8,9 "$ROWS" | awk '!seen[$0]++' | while IFS=$'\t' read -r mix label rate; do
+  sel=$(awk -F'\t' -v m="$mix" -v l="$label" -v r="$rate" '$1 == m && $8 == l && $9 == r' "$ROWS")
   med() { echo "$sel" | cut -f"$1" | bench_median; }
-  worst=$(echo "$sel" | cut -f16 | awk '{ a = $1 < 0 ? -$1 : $1; if (a >= m) { m = a; w = $1 } } END { print w }')
-  max1s=$(echo "$sel" | cut -f18 | sort -g | tail -1)
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mix" "$label" "$rate" \
-    "$(med 9)" "$(med 10)" "$(med 12)" "$(med 13)" "$(med 14)" "$(med 15)" "$worst" "$max1s" \
-    "$(med 20)" "$(med 4)" "$(med 5)" "$(med 6)"
+  worst=$(echo "$sel" | cut -f17 | awk '{ a = $1 < 0 ? -$1 : $1; if (a >= m) { m = a; w = $1 } } END { print w }')
+  max1s=$(echo "$sel" | cut -f19 | sort -g | tail -1)
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mix" "$label" "$rate" \
+    "$(med 10)" "$(med 11)" "$(med 13)" "$(med 14)" "$(med 15)" "$(med 16)" "$worst" "$max1s" \
+    "$(med 21)" "$(med 4)" "$(med 5)" "$(med 6)" "$(med 7)"
 done
 rm -f "$ROWS"
