@@ -174,6 +174,26 @@ void ReadRateLimit(const YAML::Node& node, RateLimitConfig& c) {
   });
 }
 
+void ReadKakao(const YAML::Node& node, KakaoConfig& c) {
+  using N = const YAML::Node&;
+  using K = const std::string&;
+  ReadSection(node, "kakao", {
+      {"enabled", [&](N n, K k) { ReadBool(n, k, c.enabled); }},
+      {"name", [&](N n, K k) { ReadString(n, k, c.name); }},
+      {"base_url", [&](N n, K k) { ReadString(n, k, c.base_url); }},
+      {"appkey", [&](N n, K k) { ReadString(n, k, c.appkey); }},
+      {"secret_key", [&](N n, K k) { ReadString(n, k, c.secret_key); }},
+      {"sender_key", [&](N n, K k) { ReadString(n, k, c.sender_key); }},
+      {"batch_size", [&](N n, K k) { ReadInt(n, k, c.batch_size, 1, 1000); }},
+      {"linger_ms", [&](N n, K k) { ReadInt(n, k, c.linger_ms, 0, 10000); }},
+      {"max_connections", [&](N n, K k) { ReadInt(n, k, c.max_connections, 1, 256); }},
+      {"request_timeout_ms", [&](N n, K k) { ReadInt(n, k, c.request_timeout_ms, 10, 600000); }},
+      {"poll_interval_ms", [&](N n, K k) { ReadInt(n, k, c.poll_interval_ms, 0, 3600000); }},
+      {"verify_peer", [&](N n, K k) { ReadBool(n, k, c.verify_peer); }},
+      {"ca_file", [&](N n, K k) { ReadString(n, k, c.ca_file); }},
+  });
+}
+
 void ReadAdmin(const YAML::Node& node, AdminConfig& c) {
   ReadSection(node, "admin", {
       {"bind", [&](const YAML::Node& n, const std::string& k) { ReadString(n, k, c.bind); }},
@@ -216,6 +236,7 @@ Config ParseConfig(const std::string& yaml_text) {
       {"pipeline", [&](const YAML::Node& n, const std::string&) { ReadPipeline(n, config.pipeline); }},
       {"admin", [&](const YAML::Node& n, const std::string&) { ReadAdmin(n, config.admin); }},
       {"ratelimit", [&](const YAML::Node& n, const std::string&) { ReadRateLimit(n, config.ratelimit); }},
+      {"kakao", [&](const YAML::Node& n, const std::string&) { ReadKakao(n, config.kakao); }},
   });
   if (config.pipeline.retry_base_ms > config.pipeline.retry_max_ms)
     Fail("pipeline.retry_base_ms", "must not exceed pipeline.retry_max_ms");
@@ -241,6 +262,8 @@ Config LoadConfig(const std::string& path) {
   OverrideFromEnv("BULKD_SMPP_SYSTEM_ID", config.smpp.system_id);
   OverrideFromEnv("BULKD_SMPP_PASSWORD", config.smpp.password);
   OverrideFromEnv("BULKD_ADMIN_PORT", config.admin.port);
+  OverrideFromEnv("BULKD_KAKAO_BASE_URL", config.kakao.base_url);
+  OverrideFromEnv("BULKD_KAKAO_SECRET_KEY", config.kakao.secret_key);
   return config;
 }
 

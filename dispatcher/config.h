@@ -36,6 +36,24 @@ struct SmppRouteConfig {
   int receipt_timeout_s = 300;
 };
 
+// Kakao Alimtalk through a dealer's HTTP API (NHN Cloud v2.3 shape). Off by default;
+// the Alimtalk channel of a job is skipped (next channel) when no provider serves it.
+struct KakaoConfig {
+  bool enabled = false;
+  std::string name = "kakao-alimtalk";   // provider label in events and metrics
+  std::string base_url = "http://127.0.0.1:10080";  // https verifies the dealer
+  std::string appkey;
+  std::string secret_key;  // prefer BULKD_KAKAO_SECRET_KEY; never logged
+  std::string sender_key;  // Kakao sender profile
+  int batch_size = 1000;   // recipients per request (dealer maximum 1,000)
+  int linger_ms = 5;
+  int max_connections = 4;
+  int request_timeout_ms = 10000;
+  int poll_interval_ms = 2000;  // result polling; 0 = results by webhook only
+  bool verify_peer = true;
+  std::string ca_file;
+};
+
 // One token bucket rule: `scope` is tenant, carrier, sender or template; `name` the
 // tenant id, SMPP route name, caller id or template code, or "*" for every one.
 struct RateRuleConfig {
@@ -73,6 +91,7 @@ struct Config {
   PipelineConfig pipeline;
   AdminConfig admin;
   RateLimitConfig ratelimit;
+  KakaoConfig kakao;
 };
 
 // Parses the YAML text. Unknown keys and ill-typed values throw std::runtime_error whose
@@ -81,7 +100,7 @@ Config ParseConfig(const std::string& yaml_text);
 // Reads `path` (empty: defaults only), then applies environment overrides:
 // BULKD_KAFKA_BROKERS, BULKD_KAFKA_GROUP, BULKD_REDIS_HOST, BULKD_REDIS_PORT,
 // BULKD_SMPP_HOST, BULKD_SMPP_PORT, BULKD_SMPP_SYSTEM_ID, BULKD_SMPP_PASSWORD,
-// BULKD_ADMIN_PORT.
+// BULKD_ADMIN_PORT, BULKD_KAKAO_BASE_URL, BULKD_KAKAO_SECRET_KEY.
 Config LoadConfig(const std::string& path);
 
 }  // namespace bulkd::dispatcher

@@ -23,6 +23,7 @@
 #include "dispatcher/metrics.h"
 #include "dispatcher/pipeline.h"
 #include "dispatcher/send_shard.h"
+#include "providers/http/alimtalk_provider.h"
 #include "providers/smpp/sms_provider.h"
 #include "ratelimit/admission.h"
 #include "ratelimit/quiet_hours.h"
@@ -35,6 +36,26 @@ std::atomic<bool> g_reload{false};
 
 void OnStopSignal(int) { g_stop.store(true); }
 void OnReloadSignal(int) { g_reload.store(true); }
+
+bulkd::providers::http::AlimtalkConfig AlimtalkSettings(const bulkd::dispatcher::KakaoConfig& kakao,
+                                                        int receipt_timeout_s) {
+  bulkd::providers::http::AlimtalkConfig out;
+  out.name = kakao.name;
+  out.base_url = kakao.base_url;
+  out.appkey = kakao.appkey;
+  out.secret_key = kakao.secret_key;
+  out.sender_key = kakao.sender_key;
+  out.batch_size = static_cast<size_t>(kakao.batch_size);
+  out.linger = std::chrono::milliseconds(kakao.linger_ms);
+  out.max_connections = static_cast<size_t>(kakao.max_connections);
+  out.request_timeout = std::chrono::milliseconds(kakao.request_timeout_ms);
+  out.poll_interval = std::chrono::milliseconds(kakao.poll_interval_ms);
+  out.verify_peer = kakao.verify_peer;
+  out.ca_file = kakao.ca_file;
+  // Follow results a little longer than the dispatcher waits for them.
+  out.result_timeout = std::chrono::seconds(receipt_timeout_s + 60);
+  return out;
+}
 
 // SIGHUP: reads the config file again and applies its rate-limit rules to the next
 // admission batch; everything else needs a restart. A bad file keeps the old rules.
@@ -100,7 +121,9 @@ int Run(const std::string& config_path) {
   }
 
   core::SystemClock clock;
-  Metrics metrics({config.smpp.name});
+  std::vector<std::string> provider_names{config.smpp.name};
+  if (config.kakao.enabled) provider_names.push_back(config.kakao.name);
+  Metrics metrics(provider_names);
   HandoffQueue handoffs;
   KafkaProducer producer(config.kafka, "bulkd", [&](uint64_t token) { handoffs.Push(token); });
   EventPublisher events(producer, config.kafka.events_topic, clock, &metrics);
@@ -113,6 +136,10 @@ int Run(const std::string& config_path) {
   SendShard shard(shard_settings, events, clock, &metrics);
   shard.AddProvider(
       std::make_unique<providers::smpp::SmsProvider>(shard.io(), SmsProviderSettings(config.smpp)));
+  if (config.kakao.enabled) {
+    shard.AddProvider(std::make_unique<providers::http::AlimtalkProvider>(
+        shard.io(), AlimtalkSettings(config.kakao, config.smpp.receipt_timeout_s)));
+  }
 
   // The admission gate runs on the consumer thread with its own Redis connection.
   std::unique_ptr<ratelimit::RedisConnection> redis;

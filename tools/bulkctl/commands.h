@@ -31,6 +31,8 @@ struct EnqueueOptions {
   std::string template_code;
   std::string sender;
   bool night_consent = false;
+  std::string not_before;  // RFC 3339; the jobs wait until then
+  std::string expires_at;  // RFC 3339; not sent after this
 };
 int Enqueue(const EnqueueOptions& options);
 

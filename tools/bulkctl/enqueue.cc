@@ -141,6 +141,8 @@ int Enqueue(const EnqueueOptions& options) {
     if (!options.template_code.empty()) AppendField("template", options.template_code, json);
     if (!options.sender.empty()) AppendField("sender", options.sender, json);
     if (options.night_consent) json += ",\"night_consent\":true";
+    if (!options.not_before.empty()) AppendField("not_before", options.not_before, json);
+    if (!options.expires_at.empty()) AppendField("expires_at", options.expires_at, json);
     json += ",\"vars\":{";
     bool first = true;
     for (size_t c = 0; c < header.size(); ++c) {

@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
   enq_cmd->add_option("--subject", enq.subject, "LMS subject");
   enq_cmd->add_option("--template", enq.template_code, "Kakao/RCS template code");
   enq_cmd->add_option("--sender", enq.sender, "registered caller id");
+  enq_cmd->add_option("--not-before", enq.not_before, "RFC 3339 time before which nothing is sent");
+  enq_cmd->add_option("--expires-at", enq.expires_at, "RFC 3339 time after which nothing is sent");
   enq_cmd->add_flag("--night-consent", enq.night_consent, "recipients consented to night ads");
 
   ReportOptions rep;
