@@ -280,10 +280,13 @@ TEST_F(BizmsgSimTest, PollShowsInProgressThenTheFinalResult) {
   ASSERT_TRUE(ParsePollReply(a.response.body, results)) << a.response.body;
   ASSERT_EQ(results.size(), 3u);
   for (const FinalResult& r : results) EXPECT_FALSE(r.final);
-  std::this_thread::sleep_for(350ms);
-  a = Call(sim.port(), Method::kGet, std::string(kSend) + "/" + reply.request_id + "/2");
-  ASSERT_TRUE(ParsePollReply(a.response.body, results)) << a.response.body;
-  ASSERT_EQ(results.size(), 1u);
+  // Poll, as a client would, until the result delay has passed and seq 2 is final.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  do {
+    a = Call(sim.port(), Method::kGet, std::string(kSend) + "/" + reply.request_id + "/2");
+    ASSERT_TRUE(ParsePollReply(a.response.body, results)) << a.response.body;
+    ASSERT_EQ(results.size(), 1u);
+  } while (!results[0].final && std::chrono::steady_clock::now() < deadline);
   EXPECT_EQ(results[0].seq, 2u);
   EXPECT_TRUE(results[0].final);
   EXPECT_EQ(results[0].code, 3019);
