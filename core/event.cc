@@ -2,57 +2,10 @@
 
 #include <charconv>
 
-#include "core/utf8.h"
+#include "core/json_escape.h"
 
 namespace bulkd::core {
 namespace {
-
-// Appends `text` as a JSON string literal. Unlike AppendJsonString (core/json_escape.h)
-// it also guarantees valid UTF-8 output: an ill-formed byte becomes U+FFFD, because an
-// event field may carry bytes a provider sent us (codes, error texts).
-void AppendJsonValue(std::string_view text, std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  size_t pos = 0;
-  while (pos < text.size()) {
-    // Copy the longest run that needs no attention in one append.
-    size_t run = pos;
-    while (run < text.size()) {
-      const unsigned char c = static_cast<unsigned char>(text[run]);
-      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
-      ++run;
-    }
-    out.append(text.data() + pos, run - pos);
-    pos = run;
-    if (pos == text.size()) break;
-
-    const unsigned char c = static_cast<unsigned char>(text[pos]);
-    if (c >= 0x80) {
-      const size_t start = pos;
-      if (NextCodePoint(text, pos) == kInvalidCodePoint) {
-        out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
-      } else {
-        out.append(text.data() + start, pos - start);
-      }
-      continue;
-    }
-    ++pos;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        out += "\\u00";
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 0xF]);
-    }
-  }
-  out.push_back('"');
-}
 
 template <typename Int>
 void AppendInteger(Int value, std::string& out) {
@@ -98,23 +51,23 @@ bool IsTerminal(EventType type) {
 
 void AppendEventJson(const Event& event, std::string& out) {
   out += "{\"id\":";
-  AppendJsonValue(event.id, out);
+  AppendJsonString(event.id, out);
   out += ",\"tenant\":";
-  AppendJsonValue(event.tenant, out);
+  AppendJsonString(event.tenant, out);
   out += ",\"campaign\":";
-  AppendJsonValue(event.campaign, out);
+  AppendJsonString(event.campaign, out);
   out += ",\"event\":\"";
   out += ToString(event.type);
   out += "\",\"channel\":";
-  AppendJsonValue(event.channel, out);
+  AppendJsonString(event.channel, out);
   out += ",\"provider\":";
-  AppendJsonValue(event.provider, out);
+  AppendJsonString(event.provider, out);
   out += ",\"attempt\":";
   AppendInteger(event.attempt, out);
   out += ",\"code\":";
-  AppendJsonValue(event.code, out);
+  AppendJsonString(event.code, out);
   out += ",\"detail\":";
-  AppendJsonValue(event.detail, out);
+  AppendJsonString(event.detail, out);
   out += ",\"ts\":";
   AppendInteger(event.ts_ms, out);
   out.push_back('}');
