@@ -1,6 +1,6 @@
 // libFuzzer target for the SMPP PDU decoder, framing and receipt parser.
 // Standalone build and run (from the repository root):
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I/work/main \
+//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I. \
 //     tests/fuzz/smpp_pdu_fuzz.cc providers/smpp/pdu.cc providers/smpp/receipt.cc \
 //     providers/smpp/errors.cc -o /tmp/smpp_pdu_fuzz
 //   /tmp/smpp_pdu_fuzz -max_total_time=60 -max_len=70000
