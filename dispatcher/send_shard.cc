@@ -22,6 +22,7 @@ SendShard::~SendShard() { Stop(); }
 
 void SendShard::Start() {
   for (auto& provider : providers_) {
+    breakers_.emplace(provider.get(), CircuitBreaker(settings_.breaker));
     provider->Start([this](const AttemptReport& report) { OnReport(report); });
   }
   ArmHousekeeping();
@@ -54,15 +55,38 @@ void SendShard::Submit(std::vector<std::unique_ptr<JobContext>> jobs) {
   });
 }
 
-providers::Provider* SendShard::Route(core::Channel channel) const {
-  // First provider that serves the channel and is up; else the first that serves it.
-  providers::Provider* fallback = nullptr;
+bool SendShard::AnyServes(core::Channel channel) const {
+  for (const auto& provider : providers_)
+    if (provider->Serves(channel)) return true;
+  return false;
+}
+
+providers::Provider* SendShard::Route(core::Channel channel) {
+  const auto now = steady_clock::now();
+  providers::Provider* down = nullptr;  // serves it, not connected: it queues meanwhile
   for (const auto& provider : providers_) {
     if (!provider->Serves(channel)) continue;
+    if (!breakers_.at(provider.get()).Allow(now)) continue;
     if (provider->ready()) return provider.get();
-    if (!fallback) fallback = provider.get();
+    if (!down) down = provider.get();
   }
-  return fallback;
+  return down;
+}
+
+void SendShard::RecordHealth(providers::Provider* provider, AttemptOutcome outcome) {
+  auto it = breakers_.find(provider);
+  if (it == breakers_.end()) return;
+  CircuitBreaker& breaker = it->second;
+  const auto before = breaker.state();
+  if (outcome == AttemptOutcome::kRetry || outcome == AttemptOutcome::kUncertain) {
+    breaker.OnFailure(steady_clock::now());
+  } else {
+    breaker.OnSuccess();
+  }
+  if (breaker.state() != before) {
+    spdlog::warn("shard: provider={} circuit {} -> {}", provider->name(), ToString(before),
+                 ToString(breaker.state()));
+  }
 }
 
 void SendShard::Dispatch(uint64_t cookie) {
@@ -76,7 +100,7 @@ void SendShard::Dispatch(uint64_t cookie) {
   }
   // Skip channels no provider serves; the job's chain says which come next.
   while (ctx.channel_index < ctx.job.channels.size() &&
-         !Route(ctx.job.channels[ctx.channel_index])) {
+         !AnyServes(ctx.job.channels[ctx.channel_index])) {
     ++ctx.channel_index;
     ctx.attempt = 0;
   }
@@ -87,6 +111,10 @@ void SendShard::Dispatch(uint64_t cookie) {
   }
   const core::Channel channel = ctx.job.channels[ctx.channel_index];
   providers::Provider* provider = Route(channel);
+  if (!provider) {  // every provider of the channel is paused by its breaker
+    refused_.push_back(cookie);
+    return;
+  }
   ++ctx.attempt;
   ++ctx.total_attempts;
   ctx.provider = provider;
@@ -104,6 +132,7 @@ void SendShard::OnReport(const AttemptReport& report) {
   auto it = jobs_.find(report.cookie);
   if (it == jobs_.end()) return;  // already finished (e.g. receipt after timeout)
   JobContext& ctx = *it->second;
+  if (ctx.provider) RecordHealth(ctx.provider, report.outcome);
   const std::string_view channel = core::ToString(ctx.job.channels[ctx.channel_index]);
   const std::string_view provider = ctx.provider ? ctx.provider->name() : "";
   switch (report.outcome) {

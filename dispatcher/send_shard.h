@@ -14,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "dispatcher/circuit_breaker.h"
 #include "dispatcher/config.h"
 #include "dispatcher/event_publisher.h"
 #include "dispatcher/job_context.h"
@@ -26,6 +27,7 @@ struct ShardSettings {
   std::chrono::milliseconds retry_base{200};
   std::chrono::milliseconds retry_max{30000};
   std::chrono::seconds receipt_timeout{300};
+  CircuitBreakerSettings breaker;  // per provider
 };
 
 class SendShard {
@@ -66,10 +68,15 @@ class SendShard {
   void CountReceipt(const JobContext& ctx, std::string_view status);
   void ArmHousekeeping();
   void Housekeeping();
-  providers::Provider* Route(core::Channel channel) const;
+  bool AnyServes(core::Channel channel) const;
+  // A provider for the channel that is up and whose breaker lets an attempt through;
+  // null when there is none right now.
+  providers::Provider* Route(core::Channel channel);
+  void RecordHealth(providers::Provider* provider, providers::AttemptOutcome outcome);
 
   ShardSettings settings_;
   std::vector<std::unique_ptr<providers::Provider>> providers_;
+  std::unordered_map<const providers::Provider*, CircuitBreaker> breakers_;
   EventPublisher& events_;
   const core::Clock& clock_;
   Metrics* metrics_;
