@@ -1,0 +1,123 @@
+// End to end through the built binaries while the SMSC goes away mid-campaign: every job
+// must still end in exactly one terminal event (produced = sum of terminal events), and
+// no job may be submitted twice at the simulator.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <string>
+
+#include "dispatcher/kafka/producer.h"
+#include "tests/support/child_process.h"
+#include "tests/support/redis_server.h"
+
+namespace bulkd {
+namespace {
+
+using testing::BuiltBinary;
+using testing::ChildProcess;
+using testing::TempDir;
+
+constexpr int kJobs = 6000;
+
+std::string After(const std::string& line, const std::string& marker) {
+  return line.substr(line.find(marker) + marker.size());
+}
+
+long Field(const std::string& json, const std::string& name) {
+  const auto at = json.find("\"" + name + "\":");
+  return at == std::string::npos ? -1 : std::stol(json.substr(at + name.size() + 3));
+}
+
+size_t CountLines(const std::string& path) {
+  std::ifstream in(path);
+  size_t n = 0;
+  for (std::string line; std::getline(in, line);) ++n;
+  return n;
+}
+
+TEST(ProviderOutageEndToEndTest, EveryJobEndsOnceWhenTheSmscRestartsMidCampaign) {
+  TempDir dir;
+  testing::RedisServer redis;
+  ChildProcess broker({BuiltBinary("tools/dev_broker/dev-broker"), "--partitions", "4"});
+  auto bootstrap_line = broker.WaitForLine("bootstrap ", std::chrono::seconds(20));
+  ASSERT_TRUE(bootstrap_line);
+  const std::string bootstrap = After(*bootstrap_line, "bootstrap ");
+
+  // A slow SMSC (20 ms per answer, window 64: about 3,000 messages/s) so the outage
+  // lands while messages are in flight.
+  const std::string first_record = dir.path() + "/first.tsv";
+  auto smsc = std::make_unique<ChildProcess>(std::vector<std::string>{
+      BuiltBinary("tools/smsc_sim/smsc-sim"), "--port", "0", "--receipt-delay-ms", "50",
+      "--latency-ms", "20", "--record", first_record});
+  auto smsc_line = smsc->WaitForLine("listening on", std::chrono::seconds(20));
+  ASSERT_TRUE(smsc_line);
+  const std::string smsc_port = After(*smsc_line, "127.0.0.1:");
+
+  {
+    dispatcher::KafkaConfig kafka;
+    kafka.brokers = bootstrap;
+    dispatcher::KafkaProducer producer(kafka, "outage-producer", [](uint64_t) {});
+    for (int i = 0; i < kJobs; ++i) {
+      char job[256];
+      std::snprintf(job, sizeof job,
+                    R"({"id":"o-%05d","tenant":"shop1","kind":"info","to":"+8210%08d",)"
+                    R"("channels":["sms"],"text":"outage test"})", i, i);
+      producer.Produce("bulkd.jobs", std::to_string(i), job);
+    }
+    ASSERT_TRUE(producer.Flush(30000));
+  }
+
+  const std::string config_file = dir.path() + "/bulkd.yaml";
+  std::ofstream(config_file) << "kafka: {brokers: \"" << bootstrap << "\", group_id: outage}\n"
+                             << "redis: {port: " << redis.port() << "}\n"
+                             << "smpp: {port: " << smsc_port
+                             << ", window: 64, receipt_timeout_s: 5, response_timeout_ms: 2000}\n"
+                             << "admin: {port: 0}\n";
+  ChildProcess bulkd({BuiltBinary("dispatcher/bulkd"), "--config", config_file});
+  ASSERT_TRUE(bulkd.WaitForLine("admin listening on", std::chrono::seconds(20)));
+
+  // Take the SMSC away once a part of the campaign went through, then bring it back.
+  ASSERT_TRUE(testing::WaitUntil([&] { return CountLines(first_record) >= kJobs / 4; },
+                                 std::chrono::seconds(60)));
+  smsc->Signal(SIGKILL);
+  ASSERT_TRUE(smsc->WaitForExit(std::chrono::seconds(10)));
+  smsc.reset();
+  const std::string second_record = dir.path() + "/second.tsv";
+  ChildProcess smsc_again({BuiltBinary("tools/smsc_sim/smsc-sim"), "--port", smsc_port,
+                           "--receipt-delay-ms", "50", "--record", second_record});
+  ASSERT_TRUE(smsc_again.WaitForLine("listening on", std::chrono::seconds(20)));
+
+  ChildProcess report({BuiltBinary("tools/bulkctl/bulkctl"), "report", "--brokers", bootstrap,
+                       "--expect", std::to_string(kJobs), "--timeout", "180", "--json"});
+  auto summary = report.WaitForLine("{", std::chrono::seconds(190));
+  ASSERT_TRUE(summary);
+  RecordProperty("summary", *summary);
+  EXPECT_THAT(*summary, ::testing::HasSubstr("\"finished\":" + std::to_string(kJobs) + ","));
+  EXPECT_THAT(*summary, ::testing::HasSubstr("\"duplicate_terminal_events\":0,"));
+  EXPECT_THAT(*summary, ::testing::HasSubstr("\"complete\":true"));
+  // The outage was felt: submits in flight ended "failed" (outcome unknown, not resent)
+  // and accepted ones whose receipts died with the SMSC ended "undelivered" NO_RECEIPT.
+  EXPECT_GT(Field(*summary, "failed") + Field(*summary, "undelivered"), 0) << *summary;
+  EXPECT_EQ(Field(*summary, "delivered") + Field(*summary, "failed") + Field(*summary, "undelivered"),
+            kJobs);
+
+  // Nobody got the message twice: across both simulator lives, each number at most once.
+  bulkd.Signal(SIGTERM);
+  EXPECT_EQ(bulkd.WaitForExit(std::chrono::seconds(40)), 0);
+  smsc_again.Signal(SIGTERM);
+  ASSERT_TRUE(smsc_again.WaitForExit(std::chrono::seconds(10)));
+  std::map<std::string, int> submits;
+  for (const std::string& path : {first_record, second_record}) {
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) ++submits[line.substr(0, line.find('\t'))];
+  }
+  int twice = 0;
+  for (const auto& [to, count] : submits) twice += count > 1;
+  EXPECT_EQ(twice, 0);
+  EXPECT_GT(submits.size(), static_cast<size_t>(kJobs / 4));
+}
+
+}  // namespace
+}  // namespace bulkd
