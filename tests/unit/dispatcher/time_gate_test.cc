@@ -7,7 +7,7 @@ namespace {
 
 using Kind = TimeDecision::Kind;
 
-// 2026-11-24T12:00:00Z = 21:00 in Seoul.
+// 2026-11-25T12:00:00Z = 21:00 in Seoul.
 constexpr int64_t kNoonUtc = 1795608000000;
 constexpr int64_t kHour = 3600 * 1000;
 
