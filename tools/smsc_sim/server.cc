@@ -260,6 +260,47 @@ class Session : public std::enable_shared_from_this<Session> {
       ++st_.counters.bind_failures;
     }
     AppendStringResp(out_, resp_id, status, pdu.sequence_number, "smsc-sim");
+    if (status == smpp::kEsmeROk && can_receive()) SendMo();
+  }
+
+  // --mo: the configured MO messages, queued right behind the bind response.
+  void SendMo() {
+    for (const MoMessage& mo : opt_.mo_after_bind) {
+      smpp::Pdu p;
+      p.command_id = smpp::CommandId::kDeliverSm;
+      p.sequence_number = next_seq_;
+      next_seq_ = next_seq_ >= 0x7FFFFFFF ? 1 : next_seq_ + 1;
+      p.sm.source_addr_ton = mo.source_addr_ton;
+      p.sm.source_addr_npi = mo.source_addr_npi;
+      p.sm.source_addr = mo.source_addr;
+      p.sm.destination_addr = mo.dest_addr;
+      p.sm.data_coding = mo.data_coding;
+      if (mo.body.size() > smpp::kMaxShortMessage) {
+        p.tlvs.message_payload = mo.body;
+      } else {
+        p.sm.short_message = mo.body;
+      }
+      if (!smpp::Encode(p, out_)) ++st_.counters.mo_sent;
+    }
+  }
+
+  // The 1-based part number of a concatenated submit (UDH IEI 0x00 or 0x08, else SAR
+  // TLVs); 0 for a message in one piece.
+  static uint32_t PartNumber(const smpp::Pdu& pdu) {
+    const std::string_view sm = pdu.sm.short_message;
+    if ((pdu.sm.esm_class & smpp::kEsmClassUdhi) && !sm.empty()) {
+      const size_t udh_end = 1 + static_cast<uint8_t>(sm[0]);
+      for (size_t i = 1; udh_end <= sm.size() && i + 2 <= udh_end;) {
+        const auto iei = static_cast<uint8_t>(sm[i]);
+        const size_t len = static_cast<uint8_t>(sm[i + 1]);
+        if (i + 2 + len > udh_end) break;
+        if (iei == 0x00 && len == 3) return static_cast<uint8_t>(sm[i + 4]);
+        if (iei == 0x08 && len == 4) return static_cast<uint8_t>(sm[i + 5]);
+        i += 2 + len;
+      }
+    }
+    if (pdu.tlvs.sar_segment_seqnum) return *pdu.tlvs.sar_segment_seqnum;
+    return 0;
   }
 
   void OnSubmit(const smpp::Pdu& pdu, Clock::time_point now) {
@@ -278,6 +319,8 @@ class Session : public std::enable_shared_from_this<Session> {
       return RespondSubmit(pdu.sequence_number, status, 0, now);
     }
     ++st_.counters.accepted;
+    const uint32_t part = PartNumber(pdu);
+    if (part != 0) ++st_.counters.parts;
     const uint64_t id = st_.next_id.fetch_add(1, std::memory_order_relaxed);
     if (st_.record_fd >= 0) {
       char buf[24];
@@ -297,7 +340,8 @@ class Session : public std::enable_shared_from_this<Session> {
       PendingReceipt& r = receipts_.emplace_back();
       r.due = now + std::chrono::milliseconds(opt_.latency_ms + opt_.receipt_delay_ms);
       r.id = id;
-      r.undelivered = opt_.undeliv_percent > 0 && w_.rng.Percent() < opt_.undeliv_percent;
+      r.undelivered = (opt_.undeliv_part != 0 && part == opt_.undeliv_part) ||
+                      (opt_.undeliv_percent > 0 && w_.rng.Percent() < opt_.undeliv_percent);
       auto copy = [](std::string_view from, char* to, uint8_t& len, size_t cap) {
         len = static_cast<uint8_t>(std::min(from.size(), cap));
         if (len > 0) std::memcpy(to, from.data(), len);
@@ -306,6 +350,9 @@ class Session : public std::enable_shared_from_this<Session> {
       copy(pdu.sm.source_addr, r.sender, r.sender_len, sizeof r.sender);
       std::string_view text = pdu.sm.short_message;
       if (text.empty() && pdu.tlvs.message_payload) text = *pdu.tlvs.message_payload;
+      if ((pdu.sm.esm_class & smpp::kEsmClassUdhi) && !text.empty()) {  // skip the UDH
+        text.remove_prefix(std::min(text.size(), 1 + static_cast<size_t>(static_cast<uint8_t>(text[0]))));
+      }
       copy(text, r.text, r.text_len, sizeof r.text);
       for (uint8_t i = 0; i < r.text_len; ++i) {
         if (static_cast<unsigned char>(r.text[i]) < 0x20 || static_cast<unsigned char>(r.text[i]) > 0x7E) r.text[i] = '.';
@@ -571,7 +618,8 @@ int Server::Run() {
   const Counters& c = st.counters;
   std::fprintf(stderr,
                "smsc-sim: sessions=%llu binds=%llu bind_failures=%llu submits=%llu "
-               "accepted=%llu failed=%llu throttled=%llu receipts=%llu deliver_sm_resps=%llu "
+               "accepted=%llu failed=%llu throttled=%llu parts=%llu receipts=%llu mo_sent=%llu "
+               "deliver_sm_resps=%llu "
                "enquire_links=%llu unbinds=%llu generic_nacks=%llu decode_errors=%llu\n",
                static_cast<unsigned long long>(c.sessions.load()),
                static_cast<unsigned long long>(c.binds.load()),
@@ -580,7 +628,9 @@ int Server::Run() {
                static_cast<unsigned long long>(c.accepted.load()),
                static_cast<unsigned long long>(c.failed.load()),
                static_cast<unsigned long long>(c.throttled.load()),
+               static_cast<unsigned long long>(c.parts.load()),
                static_cast<unsigned long long>(c.receipts.load()),
+               static_cast<unsigned long long>(c.mo_sent.load()),
                static_cast<unsigned long long>(c.deliver_sm_resps.load()),
                static_cast<unsigned long long>(c.enquire_links.load()),
                static_cast<unsigned long long>(c.unbinds.load()),

@@ -7,8 +7,18 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace bulkd::tools::smsc_sim {
+
+// A mobile-originated message the simulator sends (deliver_sm, esm_class 0).
+struct MoMessage {
+  std::string source_addr;  // the handset
+  uint8_t source_addr_ton = 1, source_addr_npi = 1;
+  std::string dest_addr;    // the ESME's caller id
+  uint8_t data_coding = 0;
+  std::string body;         // encoded; over 254 bytes it goes in message_payload
+};
 
 struct Options {
   std::string host = "127.0.0.1";
@@ -24,6 +34,12 @@ struct Options {
   uint32_t latency_ms = 0;      // delay of every submit_sm_resp
   double fail_percent = 0;      // answered ESME_RSUBMITFAIL
   double undeliv_percent = 0;   // accepted, receipt UNDELIV
+  // Parts of concatenated messages (UDH IEI 0x00/0x08 or SAR TLVs) with this 1-based
+  // sequence number get an UNDELIV receipt (0 = none). Every part is its own submit with
+  // its own message id and receipt either way.
+  uint32_t undeliv_part = 0;
+  // Sent to every session right after a successful bind_transceiver/receiver, in order.
+  std::vector<MoMessage> mo_after_bind;
   double throttle_percent = 0;  // answered ESME_RTHROTTLED
   uint32_t max_tps = 0;         // per io thread; above it ESME_RTHROTTLED (0 = unlimited)
   uint32_t idle_timeout_ms = 0; // close a session that sends nothing this long (0 = never)
@@ -37,7 +53,7 @@ struct Options {
 
 struct Counters {
   std::atomic<uint64_t> binds{0}, bind_failures{0}, submits{0}, accepted{0}, failed{0},
-      throttled{0}, receipts{0}, deliver_sm_resps{0}, enquire_links{0}, unbinds{0},
+      throttled{0}, receipts{0}, parts{0}, mo_sent{0}, deliver_sm_resps{0}, enquire_links{0}, unbinds{0},
       generic_nacks_sent{0}, decode_errors{0}, sessions{0};
 };
 
