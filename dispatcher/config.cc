@@ -109,6 +109,13 @@ void ReadSmpp(const YAML::Node& node, SmppRouteConfig& c) {
       {"system_type", [&](const YAML::Node& n, const std::string& k) { ReadString(n, k, c.system_type); }},
       {"source_addr", [&](const YAML::Node& n, const std::string& k) { ReadString(n, k, c.source_addr); }},
       {"window", [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.window, 1, 4096); }},
+      {"long_message_mode", [&](const YAML::Node& n, const std::string& k) {
+         ReadString(n, k, c.long_message_mode);
+         if (c.long_message_mode != "udh" && c.long_message_mode != "sar" &&
+             c.long_message_mode != "message_payload")
+           Fail(k, "must be one of udh, sar, message_payload");
+       }},
+      {"max_parts", [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.max_parts, 1, 255); }},
       {"data_coding", [&](const YAML::Node& n, const std::string& k) {
          ReadString(n, k, c.data_coding);
          if (c.data_coding != "ucs2" && c.data_coding != "ksc5601" && c.data_coding != "gsm7")
@@ -194,6 +201,18 @@ void ReadKakao(const YAML::Node& node, KakaoConfig& c) {
   });
 }
 
+void ReadInbound(const YAML::Node& node, InboundConfig& c) {
+  ReadSection(node, "inbound", {
+      {"sender_tenants", [&](const YAML::Node& n, const std::string& k) {
+         if (!n.IsMap()) Fail(k, "expected a mapping of caller id to tenant");
+         for (const auto& item : n) {
+           const std::string sender = item.first.as<std::string>();
+           ReadString(item.second, k + "." + sender, c.sender_tenants[sender]);
+         }
+       }},
+  });
+}
+
 void ReadAdmin(const YAML::Node& node, AdminConfig& c) {
   ReadSection(node, "admin", {
       {"bind", [&](const YAML::Node& n, const std::string& k) { ReadString(n, k, c.bind); }},
@@ -237,6 +256,7 @@ Config ParseConfig(const std::string& yaml_text) {
       {"admin", [&](const YAML::Node& n, const std::string&) { ReadAdmin(n, config.admin); }},
       {"ratelimit", [&](const YAML::Node& n, const std::string&) { ReadRateLimit(n, config.ratelimit); }},
       {"kakao", [&](const YAML::Node& n, const std::string&) { ReadKakao(n, config.kakao); }},
+      {"inbound", [&](const YAML::Node& n, const std::string&) { ReadInbound(n, config.inbound); }},
   });
   if (config.pipeline.retry_base_ms > config.pipeline.retry_max_ms)
     Fail("pipeline.retry_base_ms", "must not exceed pipeline.retry_max_ms");

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,11 @@ struct SmppRouteConfig {
   int window = 256;                       // outstanding submit_sm per bind
   // "ucs2" (0x08), "ksc5601" (0x0E, EUC-KR bytes) or "gsm7" (0x00; ASCII-only text).
   std::string data_coding = "ucs2";
+  // Long SMS: "udh" (concatenation header), "sar" (SAR TLVs) or "message_payload" (the
+  // whole text in one submit_sm; the SMSC splits it). Each part is tracked and
+  // delivered only when all parts are.
+  std::string long_message_mode = "udh";
+  int max_parts = 10;
   int enquire_link_interval_s = 30;
   int response_timeout_ms = 10000;
   // How long to wait for a delivery receipt before ending the job "undelivered" with
@@ -52,6 +58,14 @@ struct KakaoConfig {
   int poll_interval_ms = 2000;  // result polling; 0 = results by webhook only
   bool verify_peer = true;
   std::string ca_file;
+};
+
+// Messages from people (SMPP MO): every one goes to kafka.inbound_topic; an opt-out
+// reply ("수신거부", "STOP"...) is added to the opt-out set at once.
+struct InboundConfig {
+  // Our caller id (the MO's destination) -> tenant whose opt-out set it joins; a reply
+  // to a caller id not listed joins the global set (honouring it is the law).
+  std::map<std::string, std::string> sender_tenants;
 };
 
 // One token bucket rule: `scope` is tenant, carrier, sender or template; `name` the
@@ -92,6 +106,7 @@ struct Config {
   AdminConfig admin;
   RateLimitConfig ratelimit;
   KakaoConfig kakao;
+  InboundConfig inbound;
 };
 
 // Parses the YAML text. Unknown keys and ill-typed values throw std::runtime_error whose

@@ -17,6 +17,7 @@
 #include "dispatcher/admission_stage.h"
 #include "dispatcher/config.h"
 #include "dispatcher/event_publisher.h"
+#include "dispatcher/inbound_publisher.h"
 #include "dispatcher/kafka/consumer.h"
 #include "dispatcher/kafka/embedded_broker.h"
 #include "dispatcher/kafka/producer.h"
@@ -94,6 +95,8 @@ bulkd::providers::smpp::SmsProviderConfig SmsProviderSettings(
   out.client.response_timeout = std::chrono::milliseconds(route.response_timeout_ms);
   out.client.enquire_link_interval = std::chrono::seconds(route.enquire_link_interval_s);
   out.default_source_addr = route.source_addr;
+  out.long_message_mode = *LongMessageModeFromString(route.long_message_mode);  // validated
+  out.max_parts = static_cast<uint32_t>(route.max_parts);
   out.coding = route.data_coding == "ksc5601" ? RouteCoding::kKsc5601
                : route.data_coding == "gsm7"  ? RouteCoding::kGsm7
                                               : RouteCoding::kUcs2;
@@ -134,8 +137,12 @@ int Run(const std::string& config_path) {
   shard_settings.retry_max = std::chrono::milliseconds(config.pipeline.retry_max_ms);
   shard_settings.receipt_timeout = std::chrono::seconds(config.smpp.receipt_timeout_s);
   SendShard shard(shard_settings, events, clock, &metrics);
-  shard.AddProvider(
-      std::make_unique<providers::smpp::SmsProvider>(shard.io(), SmsProviderSettings(config.smpp)));
+  InboundPublisher inbound(producer, config, clock);
+  auto sms = std::make_unique<providers::smpp::SmsProvider>(shard.io(), SmsProviderSettings(config.smpp));
+  sms->SetInboundHandler([&inbound, name = config.smpp.name](const providers::smpp::InboundMessage& mo) {
+    inbound.Publish(name, mo);
+  });
+  shard.AddProvider(std::move(sms));
   if (config.kakao.enabled) {
     shard.AddProvider(std::make_unique<providers::http::AlimtalkProvider>(
         shard.io(), AlimtalkSettings(config.kakao, config.smpp.receipt_timeout_s)));
