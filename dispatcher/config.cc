@@ -137,6 +137,9 @@ void ReadPipeline(const YAML::Node& node, PipelineConfig& c) {
       {"max_submit_attempts",
        [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.max_submit_attempts, 1, 100); }},
       {"retry_base_ms", [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.retry_base_ms, 1, 3600000); }},
+      {"fallback_on_undelivered_s", [&](const YAML::Node& n, const std::string& k) {
+         ReadInt(n, k, c.fallback_on_undelivered_s, 0, 7 * 86400);
+       }},
       {"retry_max_ms", [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.retry_max_ms, 1, 86400000); }},
   });
 }

@@ -91,6 +91,9 @@ struct PipelineConfig {
   int max_submit_attempts = 5;     // transient SMPP errors, then "failed"
   int retry_base_ms = 200;         // exponential backoff with full jitter
   int retry_max_ms = 30000;
+  // An undelivered result within this many seconds of sending moves the job to the next
+  // channel of its chain instead of ending it; 0 = never (the default).
+  int fallback_on_undelivered_s = 0;
 };
 
 struct AdminConfig {

@@ -136,6 +136,8 @@ int Run(const std::string& config_path) {
   shard_settings.retry_base = std::chrono::milliseconds(config.pipeline.retry_base_ms);
   shard_settings.retry_max = std::chrono::milliseconds(config.pipeline.retry_max_ms);
   shard_settings.receipt_timeout = std::chrono::seconds(config.smpp.receipt_timeout_s);
+  shard_settings.fallback_on_undelivered =
+      std::chrono::seconds(config.pipeline.fallback_on_undelivered_s);
   SendShard shard(shard_settings, events, clock, &metrics);
   InboundPublisher inbound(producer, config, clock);
   auto sms = std::make_unique<providers::smpp::SmsProvider>(shard.io(), SmsProviderSettings(config.smpp));

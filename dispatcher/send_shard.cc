@@ -154,10 +154,19 @@ void SendShard::OnReport(const AttemptReport& report) {
       CountReceipt(ctx, report.code);
       Finish(report.cookie, core::EventType::kDelivered, report.code, report.detail);
       break;
-    case AttemptOutcome::kUndelivered:
+    case AttemptOutcome::kUndelivered: {
       CountReceipt(ctx, report.code);
-      Finish(report.cookie, core::EventType::kUndelivered, report.code, report.detail);
+      const auto accepted_for = std::chrono::steady_clock::now().time_since_epoch() -
+                                std::chrono::nanoseconds(ctx.sent_steady_ns);
+      if (settings_.fallback_on_undelivered.count() > 0 &&
+          accepted_for <= settings_.fallback_on_undelivered &&
+          ctx.channel_index + 1 < ctx.job.channels.size()) {
+        FallBackOrFail(report.cookie, report.code, "undelivered; trying the next channel");
+      } else {
+        Finish(report.cookie, core::EventType::kUndelivered, report.code, report.detail);
+      }
       break;
+    }
     case AttemptOutcome::kRetry:
       if (ctx.attempt < static_cast<uint32_t>(settings_.max_attempts_per_channel)) {
         ScheduleRetry(report.cookie, report.code);

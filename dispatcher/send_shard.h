@@ -27,6 +27,9 @@ struct ShardSettings {
   std::chrono::milliseconds retry_base{200};
   std::chrono::milliseconds retry_max{30000};
   std::chrono::seconds receipt_timeout{300};
+  // An undelivered result this soon after acceptance sends the job's next channel
+  // instead of ending it (RCS or Alimtalk that did not arrive -> SMS); 0 = never.
+  std::chrono::seconds fallback_on_undelivered{0};
   CircuitBreakerSettings breaker;  // per provider
 };
 

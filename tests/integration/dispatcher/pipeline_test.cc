@@ -74,6 +74,29 @@ class DeliveringProvider final : public providers::Provider {
   std::map<std::string, std::string> texts_;
 };
 
+// An RCS route whose messages are accepted and then come back undelivered.
+class UndeliveringRcsProvider final : public providers::Provider {
+ public:
+  explicit UndeliveringRcsProvider(boost::asio::io_context& io) : io_(io) {}
+  std::string_view name() const override { return "fake-rcs"; }
+  bool Serves(core::Channel c) const override { return c == core::Channel::kRcs; }
+  void Start(providers::ReportHandler on_report) override { on_report_ = std::move(on_report); }
+  void Stop() override {}
+  bool Send(uint64_t cookie, const core::Job&, core::Channel) override {
+    boost::asio::post(io_, [this, cookie] {
+      on_report_({cookie, providers::AttemptOutcome::kAccepted, "0", "", 1});
+      on_report_({cookie, providers::AttemptOutcome::kUndelivered, "41200", "not capable", 1});
+    });
+    return true;
+  }
+  bool ready() const override { return true; }
+  size_t inflight() const override { return 0; }
+
+ private:
+  boost::asio::io_context& io_;
+  providers::ReportHandler on_report_;
+};
+
 // Reads bulkd.events from the beginning and keeps every event name per job id.
 class EventReader {
  public:
@@ -149,10 +172,13 @@ class PipelineTest : public ::testing::Test {
     producer_ = std::make_unique<KafkaProducer>(config_.kafka, "pipeline-test",
                                                 [this](uint64_t token) { handoffs_.Push(token); });
     events_ = std::make_unique<EventPublisher>(*producer_, "bulkd.events", clock_, nullptr);
-    shard_ = std::make_unique<SendShard>(ShardSettings{}, *events_, clock_, nullptr);
+    ShardSettings shard_settings;
+    shard_settings.fallback_on_undelivered = seconds(60);
+    shard_ = std::make_unique<SendShard>(shard_settings, *events_, clock_, nullptr);
     auto provider = std::make_unique<DeliveringProvider>(shard_->io());
     provider_ = provider.get();
     shard_->AddProvider(std::move(provider));
+    shard_->AddProvider(std::make_unique<UndeliveringRcsProvider>(shard_->io()));
 
     ratelimit::RedisOptions redis_options;
     redis_options.port = redis_server_.port();
@@ -266,6 +292,17 @@ TEST_F(PipelineTest, AdInQuietHoursWaitsForTheWindowAndCarriesTheAdFormat) {
   ASSERT_TRUE(reader.WaitFor("ad1", "delivered", seconds(30)));
   EXPECT_EQ(provider_->Sends("+821000000040"), 1);
   EXPECT_EQ(provider_->Text("+821000000040"), "(광고)겨울 세일 20%\n무료수신거부 0801234567");
+}
+
+TEST_F(PipelineTest, UndeliveredSoonAfterSendingFallsBackToTheNextChannel) {
+  EventReader reader(config_.kafka.brokers);
+  Produce(R"({"id":"rcs1","tenant":"shop1","kind":"info","to":"+821000000060",)"
+          R"("channels":["rcs","sms"],"template":"t1","text":"hello"})",
+          "f");
+  ASSERT_TRUE(reader.WaitFor("rcs1", "delivered", seconds(30)));
+  EXPECT_THAT(reader.Events("rcs1"),
+              ::testing::ElementsAre("submitted", "fallback", "submitted", "delivered"));
+  EXPECT_EQ(provider_->Sends("+821000000060"), 1);
 }
 
 TEST_F(PipelineTest, RedisDownHoldsJobsAndTheyGoWhenItReturns) {
