@@ -12,6 +12,11 @@ packages=(
   redis-server kcat prometheus
 )
 
+# Independent SMPP peers for the cross-check tests (tshark, Kannel, npm smpp). Not
+# fatal: without them those tests report "skipped".
+bash "$(dirname "$0")/../tests/crosscheck/install.sh" ||
+  echo "setup: cross-check tools not installed; tests/crosscheck will be skipped" >&2
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
