@@ -107,6 +107,8 @@ admin=$(wait_for_line "$work/bulkd.out" "admin listening on" | sed 's/.*on //')
 status=$?
 echo
 echo "  metrics: http://$admin/metrics (sample)"
-curl -s "http://$admin/metrics" 2>/dev/null | grep -E '^bulkd_(jobs_consumed_total|messages_total|delivery_receipts_total)' | head -8 || true
+curl -s "http://$admin/metrics" 2>/dev/null |
+  grep -E '^bulkd_(jobs_consumed_total|messages_total|delivery_receipts_total|fallbacks_total|dlq_total)' |
+  awk '$NF != "0"' | head -14 || true
 kill -TERM "$bulkd_pid" 2>/dev/null || true
 exit $status
