@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -74,17 +75,27 @@ void ChildProcess::Signal(int signal) {
 std::optional<int> ChildProcess::WaitForExit(std::chrono::milliseconds timeout) {
   if (exit_status_) return exit_status_;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // A pidfd becomes readable when the child exits: wait on it instead of polling.
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));
   for (;;) {
     int status = 0;
     pid_t r = waitpid(pid_, &status, WNOHANG);
     if (r == pid_) {
       exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      return exit_status_;
+      break;
     }
-    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-    // Polling a child's exit has no fd to wait on; a short pause between checks.
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    if (pidfd >= 0) {
+      pollfd pfd{pidfd, POLLIN, 0};
+      poll(&pfd, 1, static_cast<int>(left.count()));
+    } else {
+      poll(nullptr, 0, 5);  // no pidfd (old kernel): check again shortly
+    }
   }
+  if (pidfd >= 0) close(pidfd);
+  return exit_status_;
 }
 
 bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
