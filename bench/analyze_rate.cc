@@ -11,7 +11,9 @@
 //
 //   analyze_rate --record submits.tsv --label carrier --rate 500 --burst 50
 //   analyze_rate --record submits.tsv --label template --rate 50 --burst 10 --source 0215880050
-// --header prints the column names first; the row is tab-separated.
+// --header prints the column names first; the row is tab-separated. --per-second writes
+// the count of every aligned second to stderr. When the largest 1 s window exceeds
+// rate + burst, stderr says where it starts.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -28,14 +30,14 @@ namespace {
 struct Options {
   std::string record, label = "all", dest_prefix, source, exclude_source;
   double rate = 0, burst = 0, window_s = 10, skip_s = 0, max_s = 0;
-  bool header = false;
+  bool header = false, per_second = false;
 };
 
 [[noreturn]] void Usage(const char* why) {
   std::fprintf(stderr,
                "analyze_rate: %s\nusage: analyze_rate --record FILE --rate R --burst B "
                "[--label L] [--dest-prefix P] [--source S] [--exclude-source S] [--window S] "
-               "[--skip-s S] [--max-s S] [--header]\n",
+               "[--skip-s S] [--max-s S] [--header] [--per-second]\n",
                why);
   std::exit(2);
 }
@@ -65,8 +67,8 @@ int main(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
-    if (a == "--header") {
-      o.header = true;
+    if (a == "--header" || a == "--per-second") {
+      (a == "--header" ? o.header : o.per_second) = true;
       continue;
     }
     if (i + 1 >= argc) Usage("missing value");
@@ -120,7 +122,7 @@ int main(int argc, char** argv) {
 
   const int64_t window_us = static_cast<int64_t>(o.window_s * 1e6);
   std::vector<double> rates;
-  int64_t max_sliding = 0, max_aligned = 0;
+  int64_t max_sliding = 0, max_aligned = 0, max_sliding_at = 0;
   double span_s = 0;
   if (!t.empty()) {
     const int64_t start = t.front();
@@ -138,7 +140,14 @@ int main(int argc, char** argv) {
     for (int64_t c : per_second) max_aligned = std::max(max_aligned, c);
     for (size_t lo = 0, hi = 0; hi < t.size(); ++hi) {
       while (t[hi] - t[lo] >= 1'000'000) ++lo;
-      max_sliding = std::max<int64_t>(max_sliding, static_cast<int64_t>(hi - lo + 1));
+      if (static_cast<int64_t>(hi - lo + 1) > max_sliding) {
+        max_sliding = static_cast<int64_t>(hi - lo + 1);
+        max_sliding_at = t[lo] - start;
+      }
+    }
+    if (o.per_second) {
+      for (size_t s = 0; s < per_second.size(); ++s)
+        std::fprintf(stderr, "%s\t+%zu s\t%lld\n", o.label.c_str(), s, (long long)per_second[s]);
     }
   }
   double worst = 0;
@@ -146,6 +155,10 @@ int main(int argc, char** argv) {
     if (std::fabs(r - o.rate) > std::fabs(worst)) worst = r - o.rate;
   }
   const double worst_pct = 100.0 * worst / o.rate;
+  if (o.per_second || max_sliding > o.rate + o.burst) {
+    std::fprintf(stderr, "%s: largest 1 s window (%lld) starts %.3f s after the first submit\n",
+                 o.label.c_str(), (long long)max_sliding, max_sliding_at / 1e6);
+  }
   const double limit = o.rate + o.burst;
   const bool rate_ok = !rates.empty() && std::fabs(worst_pct) <= 2.0;
   const bool burst_ok = max_sliding <= limit;

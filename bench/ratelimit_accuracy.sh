@@ -82,17 +82,21 @@ YAML
   BULKD_PIDS=()
   local w
   for w in $(seq 1 "$WORKERS"); do bench_start_bulkd "$BENCH_WORK/bulkd.yaml" "bulkd$w"; done
-  # The group settles when every worker's latest assignment is its share of 16 partitions.
-  local share=$((16 / WORKERS)) deadline=$((SECONDS + 90)) settled=0
+  # The group has settled when every worker's latest rebalance event is an assignment and
+  # no assignment has been logged for 4 s (the workers also consume the delay-tier topics,
+  # so shares of 16 partitions cannot be counted on).
+  local deadline=$((SECONDS + 90)) settled=0 stable_since=$SECONDS previous=""
   while [ $SECONDS -lt $deadline ]; do
-    settled=1
+    local now_state="" all_assigned=1
     for w in $(seq 1 "$WORKERS"); do
       local last
       last=$(cat "$BENCH_WORK/bulkd$w.out" "$BENCH_WORK/bulkd$w.log" 2>/dev/null |
-             grep -o 'assigned partitions=[0-9]*' | tail -1 | cut -d= -f2 || true)
-      [ "${last:-0}" = "$share" ] || settled=0
+             grep -E 'kafka: (assigned|revoked) partitions=' | tail -1 || true)
+      case $last in *assigned*) ;; *) all_assigned=0 ;; esac
+      now_state="$now_state|$last"
     done
-    [ $settled = 1 ] && break
+    if [ "$now_state" != "$previous" ]; then previous=$now_state; stable_since=$SECONDS; fi
+    if [ $all_assigned = 1 ] && [ $((SECONDS - stable_since)) -ge 4 ]; then settled=1; break; fi
     sleep 0.5
   done
   [ $settled = 1 ] || echo "bench: group not settled after 90 s; measuring anyway" >&2
