@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "core/text_encoding.h"
 #include "dispatcher/metrics.h"
 
@@ -13,6 +15,9 @@ using Clock = std::chrono::steady_clock;
 // While Redis is down, held jobs are retried this often.
 constexpr std::chrono::milliseconds kUnavailableRetry{500};
 constexpr size_t kBucketsPerJob = 4;  // tenant, route, sender, template
+// Held jobs offered to Redis per round trip: bounds the script's work when a bucket
+// keeps refusing; the rest stay held for the next call.
+constexpr size_t kMaxHeldPerBatch = 1024;
 
 // Tokens are charged in segments: a 3-part SMS costs 3 (DOMAIN.md). LMS and the
 // other channels are one message each.
@@ -32,19 +37,37 @@ Clock::time_point AdmissionStage::next_due() const {
   return held_.empty() ? Clock::time_point::max() : held_.begin()->first;
 }
 
-void AdmissionStage::Hold(std::unique_ptr<JobContext> job, std::chrono::milliseconds wait) {
-  held_.emplace(Clock::now() + wait, std::move(job));
+void AdmissionStage::Hold(uint64_t arrival, std::unique_ptr<JobContext> job,
+                          std::chrono::milliseconds wait) {
+  held_.emplace(Clock::now() + wait, Held{arrival, std::move(job)});
 }
 
 void AdmissionStage::Admit(std::vector<std::unique_ptr<JobContext>>& incoming,
                            AdmissionResult& result) {
   batch_.clear();
+  arrivals_.clear();
+  // Due held jobs go first, oldest arrival first: a job that waited for a slow bucket
+  // must not sort behind every job that arrived after it (it would starve).
   const auto now = Clock::now();
+  std::vector<Held> due;
   while (!held_.empty() && held_.begin()->first <= now) {
-    batch_.push_back(std::move(held_.begin()->second));
+    due.push_back(std::move(held_.begin()->second));
     held_.erase(held_.begin());
   }
-  for (auto& job : incoming) batch_.push_back(std::move(job));
+  std::sort(due.begin(), due.end(),
+            [](const Held& a, const Held& b) { return a.arrival < b.arrival; });
+  for (size_t i = 0; i < due.size(); ++i) {
+    if (i < kMaxHeldPerBatch) {
+      arrivals_.push_back(due[i].arrival);
+      batch_.push_back(std::move(due[i].job));
+    } else {
+      held_.emplace(now, std::move(due[i]));  // still due: offered next time
+    }
+  }
+  for (auto& job : incoming) {
+    arrivals_.push_back(next_arrival_++);
+    batch_.push_back(std::move(job));
+  }
   incoming.clear();
   if (batch_.empty()) return;
 
@@ -67,7 +90,7 @@ void AdmissionStage::Admit(std::vector<std::unique_ptr<JobContext>>& incoming,
     if (redis_available_) spdlog::warn("admission: redis unavailable ({}); holding jobs", ec.message());
     redis_available_ = false;
     if (metrics_) metrics_->RedisErrors().Increment();
-    for (auto& job : batch_) Hold(std::move(job), kUnavailableRetry);
+    for (size_t i = 0; i < batch_.size(); ++i) Hold(arrivals_[i], std::move(batch_[i]), kUnavailableRetry);
     return;
   }
   if (!redis_available_) spdlog::info("admission: redis available again");
@@ -90,11 +113,12 @@ void AdmissionStage::Admit(std::vector<std::unique_ptr<JobContext>>& incoming,
           metrics_->RateLimitWait(RateScopeFromString(ref.scope))
               .Observe(decision.retry_after_ms / 1000.0);
         }
-        Hold(std::move(batch_[i]), std::chrono::milliseconds(std::max<uint32_t>(decision.retry_after_ms, 1)));
+        Hold(arrivals_[i], std::move(batch_[i]),
+             std::chrono::milliseconds(std::max<uint32_t>(decision.retry_after_ms, 1)));
         break;
       }
       case ratelimit::Verdict::kUnavailable:
-        Hold(std::move(batch_[i]), kUnavailableRetry);
+        Hold(arrivals_[i], std::move(batch_[i]), kUnavailableRetry);
         break;
     }
   }

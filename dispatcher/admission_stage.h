@@ -46,15 +46,21 @@ class AdmissionStage {
   std::chrono::steady_clock::time_point next_due() const;
 
  private:
-  void Hold(std::unique_ptr<JobContext> job, std::chrono::milliseconds wait);
+  void Hold(uint64_t arrival, std::unique_ptr<JobContext> job, std::chrono::milliseconds wait);
 
   ratelimit::Admission& admission_;
   std::string route_name_;
   Metrics* metrics_;
   bool redis_available_ = true;
-  std::multimap<std::chrono::steady_clock::time_point, std::unique_ptr<JobContext>> held_;
+  struct Held {
+    uint64_t arrival;  // order in which the job first reached the gate
+    std::unique_ptr<JobContext> job;
+  };
+  std::multimap<std::chrono::steady_clock::time_point, Held> held_;
+  uint64_t next_arrival_ = 0;
   // Reused per batch.
   std::vector<std::unique_ptr<JobContext>> batch_;
+  std::vector<uint64_t> arrivals_;  // batch_'s arrival numbers
   std::vector<ratelimit::AdmissionRequest> requests_;
   std::vector<ratelimit::BucketRef> buckets_;
   std::vector<ratelimit::Decision> decisions_;
