@@ -16,6 +16,7 @@
 #include "dispatcher/kafka/producer.h"
 #include "tests/support/child_process.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/smsc_sim.h"
 
 namespace bulkd {
 namespace {
@@ -26,10 +27,6 @@ using testing::TempDir;
 
 constexpr int kGoodJobs = 10000;
 constexpr int kBadJobs = 100;
-
-std::string After(const std::string& line, const std::string& marker) {
-  return line.substr(line.find(marker) + marker.size());
-}
 
 std::string GoodJob(int i) {
   char buffer[512];
@@ -98,14 +95,14 @@ TEST(CampaignEndToEndTest, EveryGoodJobIsSubmittedOnceAndEveryBadOneIsDeadLetter
   ChildProcess broker({BuiltBinary("tools/dev_broker/dev-broker"), "--partitions", "8"});
   auto bootstrap_line = broker.WaitForLine("bootstrap ", std::chrono::seconds(20));
   ASSERT_TRUE(bootstrap_line) << broker.output();
-  const std::string bootstrap = After(*bootstrap_line, "bootstrap ");
+  const std::string bootstrap = testing::TextAfter(*bootstrap_line, "bootstrap ");
 
   const std::string record_file = dir.path() + "/submits.tsv";
   ChildProcess smsc({BuiltBinary("tools/smsc_sim/smsc-sim"), "--port", "0",
                      "--receipt-delay-ms", "20", "--record", record_file});
   auto smsc_line = smsc.WaitForLine("listening on", std::chrono::seconds(20));
   ASSERT_TRUE(smsc_line) << smsc.output();
-  const std::string smsc_port = After(*smsc_line, "127.0.0.1:");
+  const std::string smsc_port = testing::TextAfter(*smsc_line, "127.0.0.1:");
 
   // The producer: a plain Kafka client, with the malformed jobs mixed in.
   {

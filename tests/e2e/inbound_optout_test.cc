@@ -13,6 +13,7 @@
 #include "dispatcher/kafka/producer.h"
 #include "tests/support/child_process.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/smsc_sim.h"
 
 namespace bulkd {
 namespace {
@@ -20,10 +21,6 @@ namespace {
 using testing::BuiltBinary;
 using testing::ChildProcess;
 using testing::TempDir;
-
-std::string After(const std::string& line, const std::string& marker) {
-  return line.substr(line.find(marker) + marker.size());
-}
 
 // Every record value of `topic`, read from the beginning until `expect` or the deadline.
 std::vector<std::string> ReadTopic(const std::string& brokers, const std::string& topic,
@@ -62,7 +59,7 @@ TEST(InboundOptOutEndToEndTest, AnOptOutReplyIsPublishedHonouredAtOnceAndSuppres
   ChildProcess broker({BuiltBinary("tools/dev_broker/dev-broker"), "--partitions", "2"});
   auto bootstrap_line = broker.WaitForLine("bootstrap ", std::chrono::seconds(20));
   ASSERT_TRUE(bootstrap_line);
-  const std::string bootstrap = After(*bootstrap_line, "bootstrap ");
+  const std::string bootstrap = testing::TextAfter(*bootstrap_line, "bootstrap ");
   ChildProcess smsc({BuiltBinary("tools/smsc_sim/smsc-sim"), "--port", "0",
                      "--mo", "+821055550000,15880000,ucs2,수신거부",
                      "--mo", "+821055550001,15880000,gsm,see you tomorrow"});
@@ -72,7 +69,7 @@ TEST(InboundOptOutEndToEndTest, AnOptOutReplyIsPublishedHonouredAtOnceAndSuppres
   const std::string config_file = dir.path() + "/bulkd.yaml";
   std::ofstream(config_file) << "kafka: {brokers: \"" << bootstrap << "\", group_id: inbound}\n"
                              << "redis: {port: " << redis.port() << "}\n"
-                             << "smpp: {port: " << After(*smsc_line, "127.0.0.1:") << "}\n"
+                             << "smpp: {port: " << testing::TextAfter(*smsc_line, "127.0.0.1:") << "}\n"
                              << "inbound: {sender_tenants: {\"15880000\": shop1}}\n"
                              << "admin: {port: 0}\n";
   ChildProcess bulkd({BuiltBinary("dispatcher/bulkd"), "--config", config_file});

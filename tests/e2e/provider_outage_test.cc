@@ -11,6 +11,7 @@
 #include "dispatcher/kafka/producer.h"
 #include "tests/support/child_process.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/smsc_sim.h"
 
 namespace bulkd {
 namespace {
@@ -20,10 +21,6 @@ using testing::ChildProcess;
 using testing::TempDir;
 
 constexpr int kJobs = 6000;
-
-std::string After(const std::string& line, const std::string& marker) {
-  return line.substr(line.find(marker) + marker.size());
-}
 
 long Field(const std::string& json, const std::string& name) {
   const auto at = json.find("\"" + name + "\":");
@@ -43,7 +40,7 @@ TEST(ProviderOutageEndToEndTest, EveryJobEndsOnceWhenTheSmscRestartsMidCampaign)
   ChildProcess broker({BuiltBinary("tools/dev_broker/dev-broker"), "--partitions", "4"});
   auto bootstrap_line = broker.WaitForLine("bootstrap ", std::chrono::seconds(20));
   ASSERT_TRUE(bootstrap_line);
-  const std::string bootstrap = After(*bootstrap_line, "bootstrap ");
+  const std::string bootstrap = testing::TextAfter(*bootstrap_line, "bootstrap ");
 
   // A slow SMSC (20 ms per answer, window 64: about 3,000 messages/s) so the outage
   // lands while messages are in flight.
@@ -53,7 +50,7 @@ TEST(ProviderOutageEndToEndTest, EveryJobEndsOnceWhenTheSmscRestartsMidCampaign)
       "--latency-ms", "20", "--record", first_record});
   auto smsc_line = smsc->WaitForLine("listening on", std::chrono::seconds(20));
   ASSERT_TRUE(smsc_line);
-  const std::string smsc_port = After(*smsc_line, "127.0.0.1:");
+  const std::string smsc_port = testing::TextAfter(*smsc_line, "127.0.0.1:");
 
   {
     dispatcher::KafkaConfig kafka;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "tests/support/child_process.h"
+#include "tests/support/smsc_sim.h"
 
 namespace bulkd::providers::smpp {
 namespace {
@@ -26,30 +27,7 @@ using bulkd::testing::BuiltBinary;
 using bulkd::testing::ChildProcess;
 using bulkd::testing::TempDir;
 
-// A running smsc-sim; port() is what it printed.
-class SmscSim {
- public:
-  explicit SmscSim(std::vector<std::string> args, uint16_t port = 0) {
-    std::vector<std::string> argv = {BuiltBinary("tools/smsc_sim/smsc-sim"), "--port",
-                                      std::to_string(port)};
-    argv.insert(argv.end(), args.begin(), args.end());
-    process_ = std::make_unique<ChildProcess>(argv);
-    const auto line = process_->WaitForLine("smsc-sim listening on 127.0.0.1:", 10s);
-    if (!line) throw std::runtime_error("smsc-sim did not start");
-    port_ = static_cast<uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
-  }
-  uint16_t port() const { return port_; }
-  ChildProcess& process() { return *process_; }
-  // SIGTERM and wait: the record file is complete afterwards.
-  void Stop() {
-    process_->Signal(SIGTERM);
-    ASSERT_EQ(process_->WaitForExit(10s), 0);
-  }
-
- private:
-  std::unique_ptr<ChildProcess> process_;
-  uint16_t port_ = 0;
-};
+using bulkd::testing::SmscSim;
 
 std::vector<std::pair<std::string, std::string>> ReadRecord(const std::string& path) {
   std::vector<std::pair<std::string, std::string>> rows;
@@ -221,7 +199,7 @@ TEST_F(SmppClientTest, TenThousandSubmitsGetEveryResultAndReceiptExactlyOnce) {
   EXPECT_EQ(client_->inflight(), 0u);
   EXPECT_EQ(client_->queued(), 0u);
 
-  sim.Stop();
+  ASSERT_TRUE(sim.Stop());
   std::map<std::string, int> per_dest;
   for (const auto& [dest, id] : ReadRecord(record)) {
     ++per_dest[dest];
@@ -265,7 +243,7 @@ TEST_F(SmppClientTest, FailedAndUndeliveredSharesProduceTheRightOutcomes) {
   EXPECT_GT(undelivered, 9 * kCount / 100 * 2 - 300);
   EXPECT_LT(undelivered, 9 * kCount / 100 * 2 + 300);
   EXPECT_EQ(client_->stats().receipts_unparsed, 0u);
-  sim.Stop();
+  ASSERT_TRUE(sim.Stop());
   EXPECT_EQ(ReadRecord(record).size(), kCount - failed);
 }
 
@@ -283,7 +261,7 @@ TEST_F(SmppClientTest, ThrottledSubmitsPauseTheBindAndAllGoThroughWhenRetried) {
   EXPECT_EQ(client_->stats().throttled, throttled_);
   EXPECT_EQ(paused_seen_, 1u);  // the bind was paused when the first throttle was reported
   for (uint64_t i = 0; i < kCount; ++i) ASSERT_EQ(results_[i].count, 1) << i;
-  sim.Stop();
+  ASSERT_TRUE(sim.Stop());
   std::map<std::string, int> per_dest;
   for (const auto& [dest, id] : ReadRecord(record)) ++per_dest[dest];
   EXPECT_EQ(per_dest.size(), kCount);

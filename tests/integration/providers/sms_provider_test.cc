@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "tests/support/child_process.h"
+#include "tests/support/smsc_sim.h"
 
 namespace bulkd::providers::smpp {
 namespace {
@@ -28,28 +29,7 @@ using bulkd::testing::BuiltBinary;
 using bulkd::testing::ChildProcess;
 using bulkd::testing::TempDir;
 
-// A running smsc-sim; port() is what it printed.
-class SmscSim {
- public:
-  explicit SmscSim(std::vector<std::string> args) {
-    std::vector<std::string> argv = {BuiltBinary("tools/smsc_sim/smsc-sim"), "--port", "0"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    process_ = std::make_unique<ChildProcess>(argv);
-    const auto line = process_->WaitForLine("smsc-sim listening on 127.0.0.1:", 10s);
-    if (!line) throw std::runtime_error("smsc-sim did not start");
-    port_ = static_cast<uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
-  }
-  uint16_t port() const { return port_; }
-  // SIGTERM and wait: the record file is complete afterwards.
-  void Stop() {
-    process_->Signal(SIGTERM);
-    ASSERT_EQ(process_->WaitForExit(10s), 0);
-  }
-
- private:
-  std::unique_ptr<ChildProcess> process_;
-  uint16_t port_ = 0;
-};
+using bulkd::testing::SmscSim;
 
 // Accepted submits per destination, from the sim's `<dest>\t<id>` record.
 std::map<std::string, std::set<std::string>> IdsByDest(const std::string& path) {
@@ -154,7 +134,7 @@ TEST_P(LongMessageTest, ThreePartUcs2MessageIsDeliveredOnceEveryPartIs) {
   EXPECT_EQ(provider_->client_stats().receipts, 3u);
   EXPECT_EQ(provider_->stats().parts_submitted, 3u);
   EXPECT_EQ(provider_->inflight(), 0u);
-  sim.Stop();
+  ASSERT_TRUE(sim.Stop());
   const auto ids = IdsByDest(record);
   ASSERT_EQ(ids.size(), 1u);
   EXPECT_EQ(ids.begin()->first, Dest(1).substr(1));
@@ -245,7 +225,7 @@ TEST_F(SmsProviderTest, PermanentlyRefusedPartEndsTheMessageWithoutResendingAcce
         return true;
       },
       20s));
-  sim.Stop();
+  ASSERT_TRUE(sim.Stop());
   const auto ids = IdsByDest(record);
   size_t partial = 0, whole = 0, none = 0;
   for (uint64_t i = 1; i <= kMessages; ++i) {
@@ -296,7 +276,7 @@ TEST_F(SmsProviderTest, ThrottledPartsAreResubmittedNeverTheAcceptedOnes) {
         return true;
       },
       30s));
-  sim.Stop();
+  ASSERT_TRUE(sim.Stop());
   const auto ids = IdsByDest(record);
   for (uint64_t i = 1; i <= kMessages; ++i) {
     const auto it = ids.find(Dest(i).substr(1));
