@@ -3,9 +3,9 @@
 // (2) AlimtalkProvider end to end (jobs in, kAccepted reports out; polls off).
 // Not wired into CMake; build against a configured build tree and run from the repo root:
 //   cmake --build build-http --target bulkd_providers bizmsg-sim
-//   g++ -std=c++20 -O2 -DNDEBUG -DSPDLOG_FMT_EXTERNAL -DBOOST_ASIO_NO_DEPRECATED -I. \
-//     bench/http_throughput.cc build-http/providers/libbulkd_providers.a \
-//     build-http/core/libbulkd_core.a -lsimdjson -lssl -lcrypto -lspdlog -lfmt -pthread \
+//   g++ -std=c++20 -O2 -DNDEBUG -DSPDLOG_FMT_EXTERNAL -DBOOST_ASIO_NO_DEPRECATED -I.
+//     bench/http_throughput.cc build-http/providers/libbulkd_providers.a
+//     build-http/core/libbulkd_core.a -lsimdjson -lssl -lcrypto -lspdlog -lfmt -pthread
 //     -o /tmp/http_throughput
 //   /tmp/http_throughput build-http/tools/bizmsg_sim/bizmsg-sim [seconds per run]
 // The simulator is one thread; on a 2-core machine it and this process share the cores,

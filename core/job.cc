@@ -10,6 +10,7 @@ std::string_view ToString(Channel channel) {
     case Channel::kAlimtalk: return "alimtalk";
     case Channel::kFriendtalk: return "friendtalk";
     case Channel::kRcs: return "rcs";
+    case Channel::kWebhook: return "webhook";
   }
   return "unknown";
 }
@@ -28,6 +29,9 @@ std::optional<Channel> ChannelFromString(std::string_view name) {
       break;
     case 10:
       if (name == "friendtalk") return Channel::kFriendtalk;
+      break;
+    case 7:
+      if (name == "webhook") return Channel::kWebhook;
       break;
     default:
       break;

@@ -11,14 +11,17 @@
 
 namespace bulkd::core {
 
-enum class Channel : uint8_t { kSms, kLms, kMms, kAlimtalk, kFriendtalk, kRcs };
+// kWebhook: a generic JSON POST to a configured endpoint (a contact centre's call-back
+// request, a CRM); a contract addition (README, migration notes).
+enum class Channel : uint8_t { kSms, kLms, kMms, kAlimtalk, kFriendtalk, kRcs, kWebhook };
 inline constexpr Channel kAllChannels[] = {Channel::kSms,      Channel::kLms,
                                            Channel::kMms,      Channel::kAlimtalk,
-                                           Channel::kFriendtalk, Channel::kRcs};
+                                           Channel::kFriendtalk, Channel::kRcs,
+                                           Channel::kWebhook};
 
 enum class JobKind : uint8_t { kInfo, kAd };
 
-// Contract spelling: "sms", "lms", "mms", "alimtalk", "friendtalk", "rcs".
+// Contract spelling: "sms", "lms", "mms", "alimtalk", "friendtalk", "rcs", "webhook".
 std::string_view ToString(Channel channel);
 std::optional<Channel> ChannelFromString(std::string_view name);
 std::string_view ToString(JobKind kind);  // "info" | "ad"
@@ -35,6 +38,9 @@ struct Job {
   std::string text;     // SMS/LMS body (also the fallback body)
   std::string subject;  // LMS/MMS subject, optional
   std::string sender;   // registered caller id, optional (route default applies)
+  // Optional carrier hint ("skt", "kt", "lgu"...): picks the SMPP route and the carrier
+  // bucket; absent, the Redis number map, then the default route decide.
+  std::string carrier;
   std::optional<int64_t> not_before_ms;  // Unix epoch ms, UTC
   std::optional<int64_t> expires_at_ms;  // Unix epoch ms, UTC
   int32_t priority = 0;

@@ -17,7 +17,8 @@ namespace dom = simdjson::dom;
 
 constexpr size_t kMaxIdBytes = 128;
 constexpr size_t kMaxTenantBytes = 64;
-constexpr size_t kMaxChannels = 6;
+constexpr size_t kMaxChannels = 7;
+constexpr size_t kMaxCarrierBytes = 32;
 // Kakao templates take at most 40 variables; 100 leaves headroom and keeps the
 // last-value-wins lookup for duplicate names cheap on hostile input.
 constexpr size_t kMaxVars = 100;
@@ -26,7 +27,7 @@ constexpr size_t kMaxSenderDigits = 16;
 
 enum class Field : uint8_t {
   kUnknown, kId, kTenant, kCampaign, kKind, kTo, kChannels, kTemplate, kVars, kText,
-  kSubject, kSender, kNotBefore, kExpiresAt, kPriority, kNightConsent,
+  kSubject, kSender, kNotBefore, kExpiresAt, kPriority, kNightConsent, kCarrier,
 };
 
 // Required fields, as bits of a "seen" mask, in the order missing ones are reported.
@@ -56,6 +57,7 @@ Field FieldFromKey(std::string_view key) {
       break;
     case 7:
       if (key == "subject") return Field::kSubject;
+      if (key == "carrier") return Field::kCarrier;
       break;
     case 8:
       if (key == "campaign") return Field::kCampaign;
@@ -173,6 +175,7 @@ void ResetJob(Job& job) {
   job.text.clear();
   job.subject.clear();
   job.sender.clear();
+  job.carrier.clear();
   job.not_before_ms.reset();
   job.expires_at_ms.reset();
   job.priority = 0;
@@ -281,6 +284,8 @@ bool JobDecoder::Impl::Run(std::string_view bytes, Job& job, JobError& error) {
           return false;
         }
         break;
+      case Channel::kWebhook:  // the endpoint takes the job as it is
+        break;
     }
   }
   if (friendtalk && job.kind != JobKind::kAd) {
@@ -337,7 +342,7 @@ bool JobDecoder::Impl::DecodeField(Field field, std::string_view key, dom::eleme
         return FailType(error, key, "an array of strings", value.type());
       job.channels.clear();
       if (array.size() == 0) return Fail(error, key, "must not be empty");
-      if (array.size() > kMaxChannels) return Fail(error, key, "more than 6 channels");
+      if (array.size() > kMaxChannels) return Fail(error, key, "more than 7 channels");
       for (dom::element item : array) {
         if (item.get_string().get(text) != simdjson::SUCCESS)
           return Fail(error, key, "expected an array of strings");
@@ -396,6 +401,18 @@ bool JobDecoder::Impl::DecodeField(Field field, std::string_view key, dom::eleme
         if (c < '0' || c > '9') return Fail(error, key, "expected 3 to 16 digits");
       }
       job.sender.assign(text);
+      return true;
+
+    case Field::kCarrier:
+      if (is_null) return job.carrier.clear(), true;
+      if (!GetString(value, key, text, error)) return false;
+      if (text.empty() || text.size() > kMaxCarrierBytes)
+        return Fail(error, key, "expected 1 to 32 of a-z, 0-9, '-', '_'");
+      for (char c : text) {
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+          return Fail(error, key, "expected 1 to 32 of a-z, 0-9, '-', '_'");
+      }
+      job.carrier.assign(text);
       return true;
 
     case Field::kVars:

@@ -11,12 +11,12 @@ namespace {
 
 // Label spellings. The order follows the enums in core/job.h, core/event.h and metrics.h;
 // the static_asserts pin the counts (a new enum value must be given a label here).
-constexpr std::array<std::string_view, 6> kChannelNames = {"sms",      "lms",        "mms",
-                                                           "alimtalk", "friendtalk", "rcs"};
+constexpr std::array<std::string_view, 7> kChannelNames = {"sms",      "lms",        "mms",
+                                                           "alimtalk", "friendtalk", "rcs", "webhook"};
 constexpr size_t kChannels = kChannelNames.size();
 constexpr size_t kChannelNone = kChannels;  // index of "none" where it exists
 constexpr size_t kChannelsWithNone = kChannels + 1;
-static_assert(static_cast<size_t>(core::Channel::kRcs) + 1 == kChannels);
+static_assert(static_cast<size_t>(core::Channel::kWebhook) + 1 == kChannels);
 
 constexpr std::array<std::string_view, 10> kEventNames = {
     "submitted", "delivered", "undelivered", "deferred", "retrying",

@@ -156,7 +156,7 @@ TEST_F(JobDecoderTest, TakesTheLastValueOfADuplicateKey) {
 
 TEST_F(JobDecoderTest, TreatsNullOptionalFieldsAsAbsent) {
   for (std::string_view key : {"campaign", "template", "vars", "subject", "sender", "not_before",
-                               "expires_at", "priority", "night_consent"}) {
+                               "expires_at", "priority", "night_consent", "carrier"}) {
     ASSERT_TRUE(Decode(WithField(key, "null"))) << key << ": " << error_.reason;
   }
 }
@@ -169,6 +169,20 @@ TEST_F(JobDecoderTest, AcceptsEveryChannelCombinationWithItsContent) {
   EXPECT_EQ(job_.channels.size(), 6u);
   EXPECT_EQ(job_.channels.front(), Channel::kFriendtalk);
   EXPECT_EQ(job_.channels.back(), Channel::kSms);
+}
+
+TEST_F(JobDecoderTest, AcceptsWebhookChannelAndCarrierHint) {
+  ASSERT_TRUE(Decode(R"({"id":"j","tenant":"t","to":"+821012345678","kind":"info",)"
+                     R"("channels":["webhook"],"carrier":"lgu_plus-2"})"))
+      << error_.reason;
+  ASSERT_EQ(job_.channels.size(), 1u);
+  EXPECT_EQ(job_.channels[0], Channel::kWebhook);
+  EXPECT_EQ(job_.carrier, "lgu_plus-2");
+  // The decoder is reused: a later job without the hint must not inherit it.
+  ASSERT_TRUE(Decode(R"({"id":"k","tenant":"t","to":"+821012345678","kind":"info",)"
+                     R"("channels":["webhook"]})"))
+      << error_.reason;
+  EXPECT_EQ(job_.carrier, "");
 }
 
 TEST_F(JobDecoderTest, AcceptsAlimtalkAloneWithoutText) {
@@ -302,8 +316,14 @@ std::vector<BadCase> BadCases() {
       {"channels upper case", WithField("channels", R"(["SMS"])"), "channels", "unknown channel \"SMS\""},
       {"channels duplicate", WithField("channels", R"(["sms","lms","sms"])"), "channels",
        "field 'channels': channel \"sms\" appears twice"},
-      {"channels seven", WithField("channels", R"(["sms","lms","mms","rcs","alimtalk","friendtalk","sms"])"),
-       "channels", "field 'channels': more than 6 channels"},
+      {"channels eight", WithField("channels", R"(["sms","lms","mms","rcs","alimtalk","friendtalk","webhook","sms"])"),
+       "channels", "field 'channels': more than 7 channels"},
+      // carrier hint
+      {"carrier upper case", WithField("carrier", R"("SKT")"), "carrier", "field 'carrier': expected 1 to 32"},
+      {"carrier empty", WithField("carrier", R"("")"), "carrier", "field 'carrier'"},
+      {"carrier as number", WithField("carrier", "5"), "carrier", "field 'carrier': expected a string"},
+      {"carrier too long", WithField("carrier", R"("abcdefghijklmnopqrstuvwxyz0123456")"), "carrier",
+       "field 'carrier'"},
       // kind
       {"kind unknown", WithField("kind", R"("promo")"), "kind", "field 'kind': expected \"info\" or \"ad\""},
       {"kind upper case", WithField("kind", R"("AD")"), "kind", "field 'kind'"},
