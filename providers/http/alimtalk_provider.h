@@ -1,6 +1,7 @@
 // providers/http/alimtalk_provider.h — Kakao Alimtalk through a dealer's HTTP API (NHN
 // Cloud v2.3 shape): batches jobs per template into recipientList requests, maps each
-// recipient's answer through kakao_result.h, then polls for final results.
+// recipient's answer through kakao_result.h, then polls for final results. The batching
+// core is DealerProvider (dealer_provider.h); this file adds the Alimtalk wire.
 //
 // Reports per cookie: kAccepted when the dealer took the message, then one final
 // (kDelivered, kFallback, kRetry, kFailed or kUncertain) when the poll brings it; or one
@@ -16,6 +17,7 @@
 #include <string>
 
 #include "providers/http/alimtalk_wire.h"
+#include "providers/http/dealer_provider.h"
 #include "providers/provider.h"
 
 namespace boost::asio {
@@ -23,8 +25,6 @@ class io_context;
 }
 
 namespace bulkd::providers::http {
-
-using Millis = std::chrono::milliseconds;
 
 struct AlimtalkConfig {
   std::string name = "kakao-alimtalk";  // provider label (metrics, logs, events)
@@ -54,13 +54,8 @@ struct AlimtalkConfig {
   std::string ca_file;             // PEM bundle; "" = system default paths
 };
 
-// Counters for metrics and tests; monotonic. Per request: requests, throttled (429s),
-// http_errors (non-2xx), replays, bad_replies, polls, poll_errors. Per message: the rest.
-struct AlimtalkStats {
-  uint64_t requests = 0, recipients = 0, accepted = 0, refused = 0, throttled = 0;
-  uint64_t http_errors = 0, not_sent = 0, uncertain = 0, replays = 0, bad_replies = 0;
-  uint64_t polls = 0, poll_errors = 0, finals = 0, expired = 0;
-};
+// Counters for metrics and tests (dealer_provider.h).
+using AlimtalkStats = DealerStats;
 
 // One per shard, on its io thread, like every Provider. Not thread-safe.
 class AlimtalkProvider final : public Provider {
@@ -91,10 +86,11 @@ class AlimtalkProvider final : public Provider {
   // of the send reply), late or twice; each message is reported at most once.
   void OnResults(const std::vector<FinalResult>& results);
 
-  class Impl;
+  // The AlimtalkConfig as the shared core's config (name, base_url, timeouts...).
+  static DealerConfig CoreConfig(const AlimtalkConfig& config);
 
  private:
-  std::shared_ptr<Impl> impl_;
+  std::unique_ptr<DealerProvider> core_;
 };
 
 }  // namespace bulkd::providers::http

@@ -9,46 +9,18 @@
 
 #include "core/job_codec.h"
 #include "core/json_escape.h"
+#include "providers/http/dealer_json.h"
 
 namespace bulkd::providers::http {
 namespace {
 
 namespace dom = simdjson::dom;
 
-dom::parser& Parser() {
-  thread_local dom::parser parser;
-  return parser;
-}
-
-// resultCode as a JSON integer or a numeric string ("1000").
-bool ReadCode(dom::element value, int& code) {
-  int64_t number = 0;
-  if (value.get_int64().get(number) == simdjson::SUCCESS) {
-    if (number < INT32_MIN || number > INT32_MAX) return false;
-    code = static_cast<int>(number);
-    return true;
-  }
-  std::string_view text;
-  if (value.get_string().get(text) != simdjson::SUCCESS || text.empty()) return false;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), code);
-  return ec == std::errc() && p == text.data() + text.size();
-}
-
-bool ReadSeq(dom::object entry, uint32_t& seq) {
-  uint64_t number = 0;
-  if (entry["recipientSeq"].get_uint64().get(number) != simdjson::SUCCESS || number == 0 ||
-      number > UINT32_MAX) {
-    return false;
-  }
-  seq = static_cast<uint32_t>(number);
-  return true;
-}
-
 // One entry of a poll or webhook result list.
 bool ReadResult(dom::element item, std::string_view default_request_id, FinalResult& out) {
   dom::object entry;
   if (item.get_object().get(entry) != simdjson::SUCCESS) return false;
-  if (!ReadSeq(entry, out.seq)) return false;
+  if (!ReadRecipientSeq(entry, out.seq)) return false;
   std::string_view text;
   if (entry["requestId"].get_string().get(text) == simdjson::SUCCESS && !text.empty()) {
     out.request_id = std::string(text);
@@ -64,7 +36,7 @@ bool ReadResult(dom::element item, std::string_view default_request_id, FinalRes
   if (!out.final) return true;
   dom::element code;
   if (entry["resultCode"].get(code) == simdjson::SUCCESS && !code.is_null()) {
-    return ReadCode(code, out.code);
+    return ReadDealerCode(code, out.code);
   }
   if (status == "COMPLETED") {
     out.code = 1000;
@@ -129,12 +101,12 @@ void AppendSendBody(std::string_view sender_key, std::string_view template_code,
 bool ParseSendReply(const std::string& body, SendReply& out) {
   out = SendReply();
   dom::element root;
-  if (Parser().parse(body).get(root) != simdjson::SUCCESS) return false;
+  if (DealerJsonParser().parse(body).get(root) != simdjson::SUCCESS) return false;
   dom::object header;
   if (root["header"].get_object().get(header) != simdjson::SUCCESS) return false;
   if (header["isSuccessful"].get_bool().get(out.successful) != simdjson::SUCCESS) return false;
   dom::element code;
-  if (header["resultCode"].get(code) == simdjson::SUCCESS && !ReadCode(code, out.header_code)) {
+  if (header["resultCode"].get(code) == simdjson::SUCCESS && !ReadDealerCode(code, out.header_code)) {
     return false;
   }
   if (!out.successful) return true;
@@ -148,24 +120,13 @@ bool ParseSendReply(const std::string& body, SendReply& out) {
     return false;
   }
   out.request_id = std::string(request_id);
-  out.results.reserve(results.size());
-  for (dom::element item : results) {
-    dom::object entry;
-    SubmitResult result;
-    dom::element value;
-    if (item.get_object().get(entry) != simdjson::SUCCESS || !ReadSeq(entry, result.seq) ||
-        entry["resultCode"].get(value) != simdjson::SUCCESS || !ReadCode(value, result.code)) {
-      return false;
-    }
-    out.results.push_back(result);
-  }
-  return true;
+  return ReadSubmitResults(results, out.results);
 }
 
 bool ParsePollReply(const std::string& body, std::vector<FinalResult>& out) {
   out.clear();
   dom::element root;
-  if (Parser().parse(body).get(root) != simdjson::SUCCESS) return false;
+  if (DealerJsonParser().parse(body).get(root) != simdjson::SUCCESS) return false;
   bool successful = false;
   if (root["header"]["isSuccessful"].get_bool().get(successful) != simdjson::SUCCESS ||
       !successful) {
@@ -190,7 +151,7 @@ bool ParseWebhookResults(const std::string& body, std::vector<FinalResult>& out)
   out.clear();
   dom::element root;
   dom::array list;
-  if (Parser().parse(body).get(root) != simdjson::SUCCESS ||
+  if (DealerJsonParser().parse(body).get(root) != simdjson::SUCCESS ||
       root["results"].get_array().get(list) != simdjson::SUCCESS) {
     return false;
   }

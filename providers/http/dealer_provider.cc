@@ -1,4 +1,4 @@
-#include "providers/http/alimtalk_provider.h"
+#include "providers/http/dealer_provider.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -13,7 +13,6 @@
 #include <unordered_map>
 
 #include "providers/http/alimtalk_tracker.h"
-#include "providers/http/alimtalk_wire.h"
 #include "providers/http/http_client.h"
 #include "providers/http/kakao_result.h"
 
@@ -24,13 +23,11 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr size_t kDealerMaxRecipients = 1000;  // DOMAIN.md: up to 1,000 per request
-constexpr size_t kMaxTemplateVariables = 40;   // DOMAIN.md: at most 40 variables
 constexpr auto kHousekeepingInterval = std::chrono::seconds(1);
 constexpr auto kProbeInterval = std::chrono::seconds(2);
 constexpr std::string_view kJson = "application/json;charset=UTF-8";
 
-// True at most once per 10 s per call site (pass a static thread_local).
+// True at most once per 10 s per call site (pass that site's own time point).
 bool ShouldLog(SteadyClock::time_point& last) {
   const auto now = SteadyClock::now();
   if (last != SteadyClock::time_point{} && now - last < std::chrono::seconds(10)) return false;
@@ -38,14 +35,7 @@ bool ShouldLog(SteadyClock::time_point& last) {
   return true;
 }
 
-bool SafeAppkey(std::string_view key) {
-  return !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.';
-  });
-}
-
-Millis RetryAfter(const HttpResponse& response, const AlimtalkConfig& config) {
+Millis RetryAfter(const HttpResponse& response, const DealerConfig& config) {
   const std::string_view value = response.Header("Retry-After");
   unsigned seconds = 0;
   auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
@@ -80,7 +70,14 @@ bool NotReached(std::error_code ec) {
 
 }  // namespace
 
-class AlimtalkProvider::Impl : public std::enable_shared_from_this<Impl> {
+std::string DealerWire::PollTarget(std::string_view send_target, std::string_view request_id) const {
+  std::string target(send_target);
+  target += '/';
+  target += PathSegment(request_id);
+  return target;
+}
+
+class DealerProvider::Impl : public std::enable_shared_from_this<Impl> {
  public:
   // Jobs of one template being collected into a request.
   struct Batch {
@@ -99,9 +96,11 @@ class AlimtalkProvider::Impl : public std::enable_shared_from_this<Impl> {
   };
   using OutgoingPtr = std::shared_ptr<Outgoing>;
 
-  Impl(net::io_context& io_context, AlimtalkConfig cfg)
+  Impl(net::io_context& io_context, DealerConfig cfg, std::unique_ptr<DealerWire> w)
       : io(io_context),
         config(std::move(cfg)),
+        wire(std::move(w)),
+        log(wire->log_name()),
         tracker(AlimtalkTracker::Config{config.poll_interval, config.result_timeout}),
         poll_timer(io),
         pause_timer(io) {}
@@ -110,7 +109,7 @@ class AlimtalkProvider::Impl : public std::enable_shared_from_this<Impl> {
   void Stop();
   bool Send(uint64_t cookie, const core::Job& job, core::Channel channel);
 
-  void Seal(const std::string& template_code);
+  void Seal(const std::string& batch_key);
   void Pump();
   bool SubmitSend(OutgoingPtr out);
   void OnSendReply(const OutgoingPtr& out, std::error_code ec, HttpResponse&& response);
@@ -135,9 +134,11 @@ class AlimtalkProvider::Impl : public std::enable_shared_from_this<Impl> {
                  std::string_view detail);
 
   net::io_context& io;
-  AlimtalkConfig config;
+  DealerConfig config;
+  std::unique_ptr<const DealerWire> wire;
+  std::string_view log;      // the wire's log name
   Url url;
-  std::string send_target;   // {path}/alimtalk/v2.3/appkeys/{appkey}/messages
+  std::string send_target;   // from the wire, after the base_url's path
   std::string key_prefix;    // {name}-{random}: idempotency keys are key_prefix-{n}
   uint64_t next_key = 0;
   uint64_t next_batch = 0;
@@ -146,7 +147,7 @@ class AlimtalkProvider::Impl : public std::enable_shared_from_this<Impl> {
   ReportHandler on_report;
   bool started = false, stopped = false, destroyed = false, origin_down = false;
 
-  std::unordered_map<std::string, Batch> filling;  // by template code
+  std::unordered_map<std::string, Batch> filling;  // by the wire's batch key
   std::deque<OutgoingPtr> outgoing;                // sealed, not yet sent (FIFO)
   size_t sends_in_flight = 0;
   size_t pending_jobs = 0;  // in `filling`, `outgoing` and in flight
@@ -162,19 +163,20 @@ class AlimtalkProvider::Impl : public std::enable_shared_from_this<Impl> {
   bool probe_armed = false;
   std::vector<std::string> due;
   std::vector<FinalResult> results;
-  AlimtalkStats stats;
+  SteadyClock::time_point log_times[6]{};  // rate limit per WARN site of this provider
+  DealerStats stats;
 };
 
-void AlimtalkProvider::Impl::Start(ReportHandler handler) {
+void DealerProvider::Impl::Start(ReportHandler handler) {
   on_report = std::move(handler);
   started = true;
-  spdlog::info("alimtalk: provider={} dealer={}://{}:{} batch_size={} max_connections={} "
+  spdlog::info("{}: provider={} dealer={}://{}:{} batch_size={} max_connections={} "
                "poll_interval_ms={}",
-               config.name, url.tls ? "https" : "http", url.host, url.port, config.batch_size,
+               log, config.name, url.tls ? "https" : "http", url.host, url.port, config.batch_size,
                config.max_connections, config.poll_interval.count());
 }
 
-void AlimtalkProvider::Impl::Stop() {
+void DealerProvider::Impl::Stop() {
   if (stopped) return;
   stopped = true;
   for (auto& [template_code, batch] : filling) {
@@ -201,36 +203,28 @@ void AlimtalkProvider::Impl::Stop() {
   pause_timer.cancel();
   probe_timer.cancel();
   if (client) client->Stop();
-  spdlog::info("alimtalk: provider={} stopped in_flight_requests={}", config.name, sends_in_flight);
+  spdlog::info("{}: provider={} stopped in_flight_requests={}", log, config.name, sends_in_flight);
 }
 
-bool AlimtalkProvider::Impl::Send(uint64_t cookie, const core::Job& job, core::Channel channel) {
+bool DealerProvider::Impl::Send(uint64_t cookie, const core::Job& job, core::Channel channel) {
   if (!started || stopped) return false;
   if (pending_jobs >= config.max_pending || tracker.awaiting() >= config.max_awaiting) return false;
-  if (channel != core::Channel::kAlimtalk) {
-    ReportLater(cookie, AttemptOutcome::kFailed, "CHANNEL", "provider sends alimtalk only");
+  if (channel != wire->channel()) {
+    ReportLater(cookie, AttemptOutcome::kFailed, "CHANNEL", "provider does not send this channel");
     return true;
   }
-  if (job.template_code.empty()) {
-    ReportLater(cookie, AttemptOutcome::kFailed, "NO_TEMPLATE", "alimtalk needs a template code");
+  if (const auto refusal = wire->Check(job)) {
+    ReportLater(cookie, AttemptOutcome::kFailed, std::string(refusal->code), std::string(refusal->detail));
     return true;
   }
-  if (job.vars.size() > kMaxTemplateVariables) {
-    ReportLater(cookie, AttemptOutcome::kFailed, "TOO_MANY_VARS", "template allows at most forty variables");
-    return true;
-  }
-  const std::optional<std::string> number = DealerRecipientNo(job.to);
-  if (!number) {
-    ReportLater(cookie, AttemptOutcome::kFailed, "BAD_NUMBER", "recipient is not E.164");
-    return true;
-  }
-  auto [it, created] = filling.try_emplace(job.template_code);
+  const std::string_view batch_key = wire->BatchKey(job);
+  auto [it, created] = filling.try_emplace(std::string(batch_key));
   Batch& batch = it->second;
   if (created) {
     batch.id = ++next_batch;
     batch.recipients.reserve(std::min(config.batch_size, size_t{64}) * 160);
     batch.linger = std::make_unique<net::steady_timer>(io, config.linger);
-    batch.linger->async_wait([self = shared_from_this(), code = job.template_code,
+    batch.linger->async_wait([self = shared_from_this(), code = std::string(batch_key),
                               id = batch.id](const boost::system::error_code& ec) {
       if (ec || self->destroyed) return;
       auto found = self->filling.find(code);
@@ -239,20 +233,20 @@ bool AlimtalkProvider::Impl::Send(uint64_t cookie, const core::Job& job, core::C
   } else {
     batch.recipients += ',';
   }
-  AppendRecipient(*number, job, batch.recipients);
+  wire->AppendRecipient(job, batch.recipients);
   batch.cookies.push_back(cookie);
   ++pending_jobs;
-  if (batch.cookies.size() >= config.batch_size) Seal(job.template_code);
+  if (batch.cookies.size() >= config.batch_size) Seal(std::string(batch_key));
   return true;
 }
 
-void AlimtalkProvider::Impl::Seal(const std::string& template_code) {
-  auto it = filling.find(template_code);
+void DealerProvider::Impl::Seal(const std::string& batch_key) {
+  auto it = filling.find(batch_key);
   if (it == filling.end()) return;
   Batch& batch = it->second;
   batch.linger->cancel();
   auto out = std::make_shared<Outgoing>();
-  AppendSendBody(config.sender_key, template_code, batch.recipients, out->body);
+  wire->AppendSendBody(batch_key, batch.recipients, out->body);
   out->key = key_prefix + "-" + std::to_string(++next_key);
   out->cookies = std::move(batch.cookies);
   filling.erase(it);
@@ -260,7 +254,7 @@ void AlimtalkProvider::Impl::Seal(const std::string& template_code) {
   Pump();
 }
 
-void AlimtalkProvider::Impl::Pump() {
+void DealerProvider::Impl::Pump() {
   while (!outgoing.empty() && !stopped && sends_in_flight < config.max_connections) {
     const auto now = SteadyClock::now();
     if (now < paused_until) {
@@ -280,7 +274,7 @@ void AlimtalkProvider::Impl::Pump() {
   }
 }
 
-bool AlimtalkProvider::Impl::SubmitSend(OutgoingPtr out) {
+bool DealerProvider::Impl::SubmitSend(OutgoingPtr out) {
   HttpRequest request;
   request.method = Method::kPost;
   request.target = send_target;
@@ -289,7 +283,8 @@ bool AlimtalkProvider::Impl::SubmitSend(OutgoingPtr out) {
   const bool may_replay =
       config.dealer_dedupes_idempotency_key && out->replays < config.uncertain_replays;
   request.body = may_replay ? out->body : std::move(out->body);
-  request.headers = {{"X-Secret-Key", config.secret_key}, {config.idempotency_header, out->key}};
+  request.headers = wire->AuthHeaders();
+  request.headers.emplace_back(config.idempotency_header, out->key);
   ++stats.requests;
   stats.recipients += out->cookies.size();
   ++sends_in_flight;
@@ -307,7 +302,7 @@ bool AlimtalkProvider::Impl::SubmitSend(OutgoingPtr out) {
   return queued;
 }
 
-void AlimtalkProvider::Impl::OnSendReply(const OutgoingPtr& out, std::error_code ec,
+void DealerProvider::Impl::OnSendReply(const OutgoingPtr& out, std::error_code ec,
                                          HttpResponse&& response) {
   --sends_in_flight;
   if (ec) {
@@ -315,10 +310,10 @@ void AlimtalkProvider::Impl::OnSendReply(const OutgoingPtr& out, std::error_code
     if (origin_down) ArmProbe();
     if (IsOutcomeUnknown(ec)) {
       out->maybe_sent = true;
-      static thread_local SteadyClock::time_point last_log;  // one provider per shard thread
+      SteadyClock::time_point& last_log = log_times[0];
       if (ShouldLog(last_log)) {
-        spdlog::warn("alimtalk: provider={} outcome=unknown error=\"{}\" recipients={}",
-                     config.name, ec.message(), out->cookies.size());
+        spdlog::warn("{}: provider={} outcome=unknown error=\"{}\" recipients={}",
+                     log, config.name, ec.message(), out->cookies.size());
       }
     }
     Unanswered(out, AttemptOutcome::kRetry, "NOT_SENT", ec.message());
@@ -334,9 +329,9 @@ void AlimtalkProvider::Impl::OnSendReply(const OutgoingPtr& out, std::error_code
       ++stats.throttled;
       Pause(RetryAfter(response, config));
     } else if (by_status == AttemptOutcome::kFailed) {
-      static thread_local SteadyClock::time_point last_log;  // one provider per shard thread
+      SteadyClock::time_point& last_log = log_times[1];
       if (ShouldLog(last_log)) {
-        spdlog::warn("alimtalk: provider={} dealer refused the request status={}", config.name, status);
+        spdlog::warn("{}: provider={} dealer refused the request status={}", log, config.name, status);
       }
     }
     Unanswered(out, by_status, "HTTP_" + std::to_string(status),
@@ -346,12 +341,12 @@ void AlimtalkProvider::Impl::OnSendReply(const OutgoingPtr& out, std::error_code
     return;
   }
   SendReply reply;
-  if (!ParseSendReply(response.body, reply)) {
+  if (!wire->ParseSendReply(response.body, reply)) {
     ++stats.bad_replies;
     out->maybe_sent = true;  // a 2xx says it was processed; we cannot tell how
-    static thread_local SteadyClock::time_point last_log;  // one provider per shard thread
+    SteadyClock::time_point& last_log = log_times[2];
     if (ShouldLog(last_log)) {
-      spdlog::warn("alimtalk: provider={} unreadable 2xx reply status={} bytes={}", config.name,
+      spdlog::warn("{}: provider={} unreadable 2xx reply status={} bytes={}", log, config.name,
                    status, response.body.size());
     }
     Unanswered(out, AttemptOutcome::kUncertain, "BAD_REPLY", "unreadable reply to a processed request");
@@ -359,13 +354,19 @@ void AlimtalkProvider::Impl::OnSendReply(const OutgoingPtr& out, std::error_code
     return;
   }
   if (!reply.successful) {
-    static thread_local SteadyClock::time_point last_log;  // one provider per shard thread
+    const AttemptOutcome outcome = wire->HeaderOutcome(reply.header_code);
+    if (wire->Throttles(reply.header_code)) {
+      stats.throttled += out->cookies.size();
+      Pause(config.throttle_pause);
+    }
+    SteadyClock::time_point& last_log = log_times[3];
     if (ShouldLog(last_log)) {
-      spdlog::warn("alimtalk: provider={} dealer refused the request result_code={}", config.name,
+      spdlog::warn("{}: provider={} dealer refused the request result_code={}", log, config.name,
                    reply.header_code);
     }
-    Unanswered(out, AttemptOutcome::kFailed, "DEALER_" + std::to_string(reply.header_code),
-               "dealer refused the request");
+    Unanswered(out, outcome, "DEALER_" + std::to_string(reply.header_code),
+               outcome == AttemptOutcome::kRetry ? "dealer asked to retry later"
+                                                 : "dealer refused the request");
     Pump();
     return;
   }
@@ -373,7 +374,7 @@ void AlimtalkProvider::Impl::OnSendReply(const OutgoingPtr& out, std::error_code
   Pump();
 }
 
-void AlimtalkProvider::Impl::Unanswered(const OutgoingPtr& out, AttemptOutcome outcome,
+void DealerProvider::Impl::Unanswered(const OutgoingPtr& out, AttemptOutcome outcome,
                                         std::string_view code, std::string_view detail) {
   if (out->maybe_sent) {
     if (config.dealer_dedupes_idempotency_key && out->replays < config.uncertain_replays &&
@@ -395,17 +396,21 @@ void AlimtalkProvider::Impl::Unanswered(const OutgoingPtr& out, AttemptOutcome o
   ReportAll(*out, outcome, code, detail);
 }
 
-void AlimtalkProvider::Impl::OnRecipients(const OutgoingPtr& out, const SendReply& reply) {
+void DealerProvider::Impl::OnRecipients(const OutgoingPtr& out, const SendReply& reply) {
   const size_t n = out->cookies.size();
   pending_jobs -= n;
   std::vector<uint64_t> follow(n, 0);
   std::vector<bool> answered(n, false);
-  bool any_followed = false;
+  bool any_followed = false, throttled = false;
   for (const SubmitResult& r : reply.results) {
     if (r.seq == 0 || r.seq > n || answered[r.seq - 1]) continue;  // not ours, or repeated
     answered[r.seq - 1] = true;
     const uint64_t cookie = out->cookies[r.seq - 1];
-    const AttemptOutcome outcome = KakaoOutcome(r.code, ResultStage::kSubmit);
+    const AttemptOutcome outcome = wire->Outcome(r.code, ResultStage::kSubmit);
+    if (wire->Throttles(r.code)) {
+      ++stats.throttled;
+      throttled = true;
+    }
     std::string code = std::to_string(r.code);
     switch (outcome) {
       case AttemptOutcome::kAccepted:
@@ -423,12 +428,13 @@ void AlimtalkProvider::Impl::OnRecipients(const OutgoingPtr& out, const SendRepl
         break;
       default: {
         ++stats.refused;
-        const std::string_view name = KakaoCodeName(r.code);
-        Report(cookie, outcome, std::move(code), name.empty() ? "unknown kakao code" : std::string(name));
+        const std::string_view name = wire->CodeName(r.code);
+        Report(cookie, outcome, std::move(code), name.empty() ? "unknown result code" : std::string(name));
         break;
       }
     }
   }
+  if (throttled) Pause(config.throttle_pause);
   for (size_t i = 0; i < n; ++i) {
     if (answered[i]) continue;
     ++stats.uncertain;
@@ -439,13 +445,13 @@ void AlimtalkProvider::Impl::OnRecipients(const OutgoingPtr& out, const SendRepl
   for (const AlimtalkTracker::Final& f :
        tracker.AddRequest(reply.request_id, std::move(follow), SteadyClock::now())) {
     ++stats.finals;
-    const std::string_view name = KakaoCodeName(f.code);
-    Report(f.cookie, KakaoOutcome(f.code, ResultStage::kFinal), std::to_string(f.code), std::string(name));
+    Report(f.cookie, wire->Outcome(f.code, ResultStage::kFinal), std::to_string(f.code),
+           std::string(wire->CodeName(f.code)));
   }
   ArmPollTimer();
 }
 
-void AlimtalkProvider::Impl::ArmPollTimer() {
+void DealerProvider::Impl::ArmPollTimer() {
   if (stopped || destroyed) return;
   if (tracker.requests() == 0 && tracker.early() == 0) return;
   auto next = SteadyClock::now() + kHousekeepingInterval;  // expiry even without polls
@@ -465,7 +471,7 @@ void AlimtalkProvider::Impl::ArmPollTimer() {
   });
 }
 
-void AlimtalkProvider::Impl::OnPollTick() {
+void DealerProvider::Impl::OnPollTick() {
   const auto now = SteadyClock::now();
   stats.expired += tracker.Expire(now);
   if (config.poll_interval.count() > 0 && polls_in_flight < config.max_concurrent_polls) {
@@ -476,11 +482,11 @@ void AlimtalkProvider::Impl::OnPollTick() {
   ArmPollTimer();
 }
 
-void AlimtalkProvider::Impl::SubmitPoll(std::string request_id) {
+void DealerProvider::Impl::SubmitPoll(std::string request_id) {
   HttpRequest request;
   request.method = Method::kGet;
-  request.target = send_target + "/" + PathSegment(request_id);
-  request.headers = {{"X-Secret-Key", config.secret_key}};
+  request.target = wire->PollTarget(send_target, request_id);
+  request.headers = wire->AuthHeaders();
   ++stats.polls;
   ++polls_in_flight;
   const bool queued = client->Request(
@@ -490,13 +496,13 @@ void AlimtalkProvider::Impl::SubmitPoll(std::string request_id) {
   if (!queued) --polls_in_flight;  // the next tick asks again
 }
 
-void AlimtalkProvider::Impl::OnPollReply(std::error_code ec, HttpResponse&& response) {
+void DealerProvider::Impl::OnPollReply(std::error_code ec, HttpResponse&& response) {
   --polls_in_flight;
-  if (ec || response.status != 200 || !ParsePollReply(response.body, results)) {
+  if (ec || response.status != 200 || !wire->ParsePollReply(response.body, results)) {
     ++stats.poll_errors;
-    static thread_local SteadyClock::time_point last_log;  // one provider per shard thread
+    SteadyClock::time_point& last_log = log_times[4];
     if (ShouldLog(last_log)) {
-      spdlog::warn("alimtalk: provider={} poll failed error=\"{}\" status={}", config.name,
+      spdlog::warn("{}: provider={} poll failed error=\"{}\" status={}", log, config.name,
                    ec ? ec.message() : "none", ec ? 0u : response.status);
     }
     ArmPollTimer();
@@ -505,7 +511,7 @@ void AlimtalkProvider::Impl::OnPollReply(std::error_code ec, HttpResponse&& resp
   OnResults(results);
 }
 
-void AlimtalkProvider::Impl::ArmProbe() {
+void DealerProvider::Impl::ArmProbe() {
   if (probe_armed || stopped || destroyed) return;
   probe_armed = true;
   probe_timer.expires_after(kProbeInterval);
@@ -515,7 +521,7 @@ void AlimtalkProvider::Impl::ArmProbe() {
     HttpRequest request;
     request.method = Method::kGet;
     request.target = self->send_target + "/bulkd-probe";  // any HTTP answer will do
-    request.headers = {{"X-Secret-Key", self->config.secret_key}};
+    request.headers = self->wire->AuthHeaders();
     const bool queued = self->client->Request(
         std::move(request), [self](std::error_code ec2, HttpResponse&&) {
           if (self->destroyed) return;
@@ -526,29 +532,28 @@ void AlimtalkProvider::Impl::ArmProbe() {
   });
 }
 
-void AlimtalkProvider::Impl::OnResults(const std::vector<FinalResult>& results) {
+void DealerProvider::Impl::OnResults(const std::vector<FinalResult>& results) {
   const auto now = SteadyClock::now();
   for (const FinalResult& r : results) {
     auto final = tracker.OnResult(r, now);
     if (!final) continue;  // in progress, duplicate or late: ignored
     ++stats.finals;
-    const std::string_view name = KakaoCodeName(final->code);
-    Report(final->cookie, KakaoOutcome(final->code, ResultStage::kFinal),
-           std::to_string(final->code), std::string(name));
+    Report(final->cookie, wire->Outcome(final->code, ResultStage::kFinal),
+           std::to_string(final->code), std::string(wire->CodeName(final->code)));
   }
   ArmPollTimer();
 }
 
-void AlimtalkProvider::Impl::Pause(Millis pause) {
+void DealerProvider::Impl::Pause(Millis pause) {
   const auto until = SteadyClock::now() + pause;
   if (until > paused_until) paused_until = until;
-  static thread_local SteadyClock::time_point last_log;  // one provider per shard thread
+  SteadyClock::time_point& last_log = log_times[5];
   if (ShouldLog(last_log)) {
-    spdlog::warn("alimtalk: provider={} throttled by the dealer pause_ms={}", config.name, pause.count());
+    spdlog::warn("{}: provider={} throttled by the dealer pause_ms={}", log, config.name, pause.count());
   }
 }
 
-void AlimtalkProvider::Impl::Report(uint64_t cookie, AttemptOutcome outcome, std::string code,
+void DealerProvider::Impl::Report(uint64_t cookie, AttemptOutcome outcome, std::string code,
                                     std::string detail) {
   if (destroyed || !on_report) return;
   AttemptReport report;
@@ -559,7 +564,7 @@ void AlimtalkProvider::Impl::Report(uint64_t cookie, AttemptOutcome outcome, std
   on_report(report);
 }
 
-void AlimtalkProvider::Impl::ReportLater(uint64_t cookie, AttemptOutcome outcome, std::string code,
+void DealerProvider::Impl::ReportLater(uint64_t cookie, AttemptOutcome outcome, std::string code,
                                          std::string detail) {
   net::post(io, [self = shared_from_this(), cookie, outcome, code = std::move(code),
                  detail = std::move(detail)]() mutable {
@@ -567,25 +572,26 @@ void AlimtalkProvider::Impl::ReportLater(uint64_t cookie, AttemptOutcome outcome
   });
 }
 
-void AlimtalkProvider::Impl::ReportAll(const Outgoing& out, AttemptOutcome outcome,
+void DealerProvider::Impl::ReportAll(const Outgoing& out, AttemptOutcome outcome,
                                        std::string_view code, std::string_view detail) {
   for (uint64_t cookie : out.cookies) Report(cookie, outcome, std::string(code), std::string(detail));
 }
 
-AlimtalkProvider::AlimtalkProvider(net::io_context& io, AlimtalkConfig config)
-    : impl_(std::make_shared<Impl>(io, std::move(config))) {
+DealerProvider::DealerProvider(net::io_context& io, DealerConfig config,
+                               std::unique_ptr<DealerWire> wire, std::string_view section)
+    : impl_(std::make_shared<Impl>(io, std::move(config), std::move(wire))) {
   Impl& im = *impl_;
-  const AlimtalkConfig& c = im.config;
-  auto bad = [](const std::string& key, const std::string& why) {
-    return std::invalid_argument("alimtalk." + key + ": " + why);
+  const DealerConfig& c = im.config;
+  auto bad = [section](const std::string& key, const std::string& why) {
+    return std::invalid_argument(std::string(section) + "." + key + ": " + why);
   };
   if (c.name.empty()) throw bad("name", "must not be empty");
   auto url = ParseUrl(c.base_url);
   if (!url) throw bad("base_url", "want http(s)://host[:port][/path]");
-  if (!SafeAppkey(c.appkey)) throw bad("appkey", "must be non-empty [A-Za-z0-9._-]");
-  if (c.secret_key.empty()) throw bad("secret_key", "must not be empty");
-  if (c.sender_key.empty()) throw bad("sender_key", "must not be empty");
-  if (c.batch_size == 0 || c.batch_size > kDealerMaxRecipients) throw bad("batch_size", "must be 1..1000");
+  const size_t max_batch = im.wire->max_batch();
+  if (c.batch_size == 0 || c.batch_size > max_batch) {
+    throw bad("batch_size", "must be 1.." + std::to_string(max_batch));
+  }
   if (c.max_connections == 0) throw bad("max_connections", "must be >= 1");
   if (c.request_timeout.count() <= 0) throw bad("request_timeout", "must be > 0");
   if (c.connect_timeout.count() <= 0) throw bad("connect_timeout", "must be > 0");
@@ -597,7 +603,7 @@ AlimtalkProvider::AlimtalkProvider(net::io_context& io, AlimtalkConfig config)
   if (c.max_pending == 0) throw bad("max_pending", "must be >= 1");
   if (c.idempotency_header.empty()) throw bad("idempotency_header", "must not be empty");
   im.url = *url;
-  im.send_target = url->path + "/alimtalk/v2.3/appkeys/" + c.appkey + "/messages";
+  im.send_target = im.wire->SendTarget(url->path);
   std::random_device rd;
   char nonce[17];
   const uint64_t r = (uint64_t{rd()} << 32) ^ rd() ^
@@ -615,7 +621,7 @@ AlimtalkProvider::AlimtalkProvider(net::io_context& io, AlimtalkConfig config)
   im.client = std::make_unique<HttpClient>(io, *url, std::move(http));
 }
 
-AlimtalkProvider::~AlimtalkProvider() {
+DealerProvider::~DealerProvider() {
   Impl& im = *impl_;
   im.destroyed = true;
   for (auto& [code, batch] : im.filling) batch.linger->cancel();
@@ -625,19 +631,19 @@ AlimtalkProvider::~AlimtalkProvider() {
   im.client.reset();  // no HTTP callback after this
 }
 
-std::string_view AlimtalkProvider::name() const { return impl_->config.name; }
-bool AlimtalkProvider::Serves(core::Channel channel) const { return channel == core::Channel::kAlimtalk; }
-void AlimtalkProvider::Start(ReportHandler on_report) { impl_->Start(std::move(on_report)); }
-void AlimtalkProvider::Stop() { impl_->Stop(); }
-bool AlimtalkProvider::Send(uint64_t cookie, const core::Job& job, core::Channel channel) {
+std::string_view DealerProvider::name() const { return impl_->config.name; }
+bool DealerProvider::Serves(core::Channel channel) const { return channel == impl_->wire->channel(); }
+void DealerProvider::Start(ReportHandler on_report) { impl_->Start(std::move(on_report)); }
+void DealerProvider::Stop() { impl_->Stop(); }
+bool DealerProvider::Send(uint64_t cookie, const core::Job& job, core::Channel channel) {
   return impl_->Send(cookie, job, channel);
 }
-bool AlimtalkProvider::ready() const {
+bool DealerProvider::ready() const {
   return impl_->started && !impl_->stopped && !impl_->origin_down;
 }
-size_t AlimtalkProvider::inflight() const { return impl_->pending_jobs + impl_->tracker.awaiting(); }
-const AlimtalkStats& AlimtalkProvider::stats() const { return impl_->stats; }
-void AlimtalkProvider::OnResults(const std::vector<FinalResult>& results) {
+size_t DealerProvider::inflight() const { return impl_->pending_jobs + impl_->tracker.awaiting(); }
+const DealerStats& DealerProvider::stats() const { return impl_->stats; }
+void DealerProvider::OnResults(const std::vector<FinalResult>& results) {
   if (!impl_->destroyed) impl_->OnResults(results);
 }
 
