@@ -10,14 +10,12 @@
 namespace bulkd::dispatcher {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 // While Redis is down, held jobs are retried this often.
 constexpr std::chrono::milliseconds kUnavailableRetry{500};
-constexpr size_t kBucketsPerJob = 4;  // tenant, route, sender, template
-// Held jobs offered to Redis per round trip: bounds the script's work when a bucket
-// keeps refusing; the rest stay held for the next call.
-constexpr size_t kMaxHeldPerBatch = 1024;
+// Jobs offered from one queue per round trip, and held jobs offered per round trip in
+// all: bounds the script's work; the rest stay queued for the next call.
+constexpr uint32_t kMaxOfferPerQueue = 1024;
+constexpr size_t kMaxHeldPerBatch = 4096;
 
 // Tokens are charged in segments: a 3-part SMS costs 3 (DOMAIN.md). LMS and the
 // other channels are one message each.
@@ -33,64 +31,117 @@ AdmissionStage::AdmissionStage(ratelimit::Admission& admission, std::string rout
                                Metrics* metrics)
     : admission_(admission), route_name_(std::move(route_name)), metrics_(metrics) {}
 
-Clock::time_point AdmissionStage::next_due() const {
-  return held_.empty() ? Clock::time_point::max() : held_.begin()->first;
+AdmissionStage::Clock::time_point AdmissionStage::next_due() const {
+  Clock::time_point due = unavailable_.empty() ? Clock::time_point::max() : unavailable_due_;
+  for (const auto& [key, queue] : queues_)
+    if (!queue.jobs.empty()) due = std::min(due, queue.due);
+  return due;
 }
 
-void AdmissionStage::Hold(uint64_t arrival, std::unique_ptr<JobContext> job,
-                          std::chrono::milliseconds wait) {
-  held_.emplace(Clock::now() + wait, Held{arrival, std::move(job)});
+size_t AdmissionStage::BucketsOf(const core::Job& job, ratelimit::BucketRef* refs) const {
+  size_t n = 0;
+  refs[n++] = {"tenant", job.tenant};
+  refs[n++] = {"carrier", route_name_};
+  if (!job.sender.empty()) refs[n++] = {"sender", job.sender};
+  if (!job.template_code.empty()) refs[n++] = {"template", job.template_code};
+  return n;
+}
+
+void AdmissionStage::KeyOf(const ratelimit::BucketRef& ref, std::string& key) {
+  key.assign(ref.scope).push_back('\0');
+  key.append(ref.name);
+}
+
+AdmissionStage::WaitQueue* AdmissionStage::QueueFor(const core::Job& job) {
+  ratelimit::BucketRef refs[kMaxBuckets];
+  const size_t n = BucketsOf(job, refs);
+  for (size_t b = 0; b < n; ++b) {
+    KeyOf(refs[b], key_);
+    auto it = queues_.find(key_);
+    if (it != queues_.end() && !it->second.jobs.empty()) return &it->second;
+  }
+  return nullptr;
+}
+
+void AdmissionStage::Enqueue(WaitQueue& queue, uint64_t arrival, std::unique_ptr<JobContext> job) {
+  queue.jobs.emplace(arrival, std::move(job));
+  ++held_count_;
+}
+
+void AdmissionStage::HoldUnavailable(uint64_t arrival, std::unique_ptr<JobContext> job) {
+  unavailable_.emplace(arrival, std::move(job));
+  ++held_count_;
+}
+
+void AdmissionStage::TakeDueQueues(Clock::time_point now) {
+  // Jobs held while Redis was down go first, oldest first.
+  if (!unavailable_.empty() && unavailable_due_ <= now) {
+    while (!unavailable_.empty() && batch_.size() < kMaxHeldPerBatch) {
+      auto node = unavailable_.extract(unavailable_.begin());
+      arrivals_.push_back(node.key());
+      batch_.push_back(std::move(node.mapped()));
+      source_.push_back(nullptr);
+      --held_count_;
+    }
+  }
+  for (auto& [key, queue] : queues_) {
+    if (queue.jobs.empty() || queue.due > now) continue;
+    while (!queue.jobs.empty() && queue.offered_now < queue.offer &&
+           batch_.size() < kMaxHeldPerBatch) {
+      auto node = queue.jobs.extract(queue.jobs.begin());
+      arrivals_.push_back(node.key());
+      batch_.push_back(std::move(node.mapped()));
+      source_.push_back(&queue);
+      ++queue.offered_now;
+      --held_count_;
+    }
+  }
 }
 
 void AdmissionStage::Admit(std::vector<std::unique_ptr<JobContext>>& incoming,
                            AdmissionResult& result) {
   batch_.clear();
   arrivals_.clear();
-  // Due held jobs go first, oldest arrival first: a job that waited for a slow bucket
-  // must not sort behind every job that arrived after it (it would starve).
+  source_.clear();
   const auto now = Clock::now();
-  std::vector<Held> due;
-  while (!held_.empty() && held_.begin()->first <= now) {
-    due.push_back(std::move(held_.begin()->second));
-    held_.erase(held_.begin());
-  }
-  std::sort(due.begin(), due.end(),
-            [](const Held& a, const Held& b) { return a.arrival < b.arrival; });
-  for (size_t i = 0; i < due.size(); ++i) {
-    if (i < kMaxHeldPerBatch) {
-      arrivals_.push_back(due[i].arrival);
-      batch_.push_back(std::move(due[i].job));
-    } else {
-      held_.emplace(now, std::move(due[i]));  // still due: offered next time
-    }
-  }
+  TakeDueQueues(now);
   for (auto& job : incoming) {
-    arrivals_.push_back(next_arrival_++);
+    const uint64_t arrival = next_arrival_++;
+    // Behind a bucket that is already waiting: queue it there, no round trip.
+    if (!queues_.empty()) {
+      if (WaitQueue* queue = QueueFor(job->job)) {
+        Enqueue(*queue, arrival, std::move(job));
+        ++stats_.queued_direct;
+        continue;
+      }
+    }
+    arrivals_.push_back(arrival);
     batch_.push_back(std::move(job));
+    source_.push_back(nullptr);
   }
   incoming.clear();
   if (batch_.empty()) return;
 
   // Views into the jobs; `buckets_` is sized first so spans into it stay valid.
-  buckets_.assign(batch_.size() * kBucketsPerJob, {});
+  buckets_.assign(batch_.size() * kMaxBuckets, {});
   requests_.resize(batch_.size());
   for (size_t i = 0; i < batch_.size(); ++i) {
     const core::Job& job = batch_[i]->job;
-    ratelimit::BucketRef* refs = &buckets_[i * kBucketsPerJob];
-    size_t n = 0;
-    refs[n++] = {"tenant", job.tenant};
-    refs[n++] = {"carrier", route_name_};
-    if (!job.sender.empty()) refs[n++] = {"sender", job.sender};
-    if (!job.template_code.empty()) refs[n++] = {"template", job.template_code};
+    ratelimit::BucketRef* refs = &buckets_[i * kMaxBuckets];
+    const size_t n = BucketsOf(job, refs);
     requests_[i] = {job.tenant, job.id, job.to, job.kind, Segments(job), {refs, n}};
   }
   decisions_.resize(batch_.size());
+  ++stats_.round_trips;
+  stats_.offered += batch_.size();
   const std::error_code ec = admission_.Admit(requests_, decisions_);
   if (ec) {
     if (redis_available_) spdlog::warn("admission: redis unavailable ({}); holding jobs", ec.message());
     redis_available_ = false;
     if (metrics_) metrics_->RedisErrors().Increment();
-    for (size_t i = 0; i < batch_.size(); ++i) Hold(arrivals_[i], std::move(batch_[i]), kUnavailableRetry);
+    for (size_t i = 0; i < batch_.size(); ++i) HoldUnavailable(arrivals_[i], std::move(batch_[i]));
+    unavailable_due_ = now + kUnavailableRetry;
+    for (auto& [key, queue] : queues_) queue.offered_now = 0;
     return;
   }
   if (!redis_available_) spdlog::info("admission: redis available again");
@@ -100,27 +151,55 @@ void AdmissionStage::Admit(std::vector<std::unique_ptr<JobContext>>& incoming,
     switch (decision.verdict) {
       case ratelimit::Verdict::kAdmit:
         result.admitted.push_back(std::move(batch_[i]));
+        if (source_[i]) ++source_[i]->passed_now;
         break;
       case ratelimit::Verdict::kOptedOut:
         result.opted_out.push_back(std::move(batch_[i]));
+        if (source_[i]) ++source_[i]->passed_now;
         break;
       case ratelimit::Verdict::kDuplicate:
         result.duplicates.push_back(std::move(batch_[i]));
+        if (source_[i]) ++source_[i]->passed_now;
         break;
       case ratelimit::Verdict::kWait: {
-        if (metrics_ && decision.bucket >= 0) {
-          const auto& ref = requests_[i].buckets[static_cast<size_t>(decision.bucket)];
+        ++stats_.refused;
+        const size_t b = decision.bucket >= 0 ? static_cast<size_t>(decision.bucket) : 0;
+        const ratelimit::BucketRef& ref = requests_[i].buckets[std::min(b, requests_[i].buckets.size() - 1)];
+        if (metrics_) {
           metrics_->RateLimitWait(RateScopeFromString(ref.scope))
               .Observe(decision.retry_after_ms / 1000.0);
         }
-        Hold(arrivals_[i], std::move(batch_[i]),
-             std::chrono::milliseconds(std::max<uint32_t>(decision.retry_after_ms, 1)));
+        KeyOf(ref, key_);
+        WaitQueue& queue = queues_[key_];
+        // The first refusal of the round is the oldest job: its wait is the bucket's.
+        if (!queue.refused_now) {
+          queue.refused_now = true;
+          queue.due = now + std::chrono::milliseconds(std::max<uint32_t>(decision.retry_after_ms, 1));
+        }
+        Enqueue(queue, arrivals_[i], std::move(batch_[i]));
         break;
       }
       case ratelimit::Verdict::kUnavailable:
-        Hold(arrivals_[i], std::move(batch_[i]), kUnavailableRetry);
+        HoldUnavailable(arrivals_[i], std::move(batch_[i]));
+        unavailable_due_ = now + kUnavailableRetry;
         break;
     }
+  }
+  // Offer sizes: grow while the bucket grants everything offered, shrink to what it
+  // granted once it refuses.
+  for (auto it = queues_.begin(); it != queues_.end();) {
+    WaitQueue& queue = it->second;
+    if (queue.offered_now > 0) {
+      if (queue.refused_now) {
+        queue.offer = std::max<uint32_t>(1, queue.passed_now);
+      } else {
+        queue.offer = std::min(queue.offer * 2, kMaxOfferPerQueue);
+        queue.due = now;  // it still grants: offer the next ones at once
+      }
+    }
+    queue.offered_now = queue.passed_now = 0;
+    queue.refused_now = false;
+    it = queue.jobs.empty() ? queues_.erase(it) : std::next(it);
   }
 }
 

@@ -1,13 +1,23 @@
 // dispatcher/admission_stage.h — runs decoded jobs through the Redis admission gate
 // (dedupe, opt-out, token buckets: ratelimit/admission.h) on the consumer thread, one
-// round trip per batch, and holds the jobs a bucket refused until their wait is over,
-// so a slow bucket never blocks jobs for other buckets.
+// round trip per batch, and holds the jobs a bucket refused until that bucket can grant
+// again, so a slow bucket never blocks jobs for other buckets.
+//
+// Waiting is per bucket: a job a bucket refused joins that bucket's queue (arrival
+// order). New jobs that need a bucket with a queue join the queue without asking Redis
+// (they could only be refused, and would overtake older jobs). When the bucket's wait is
+// over, the head of its queue is offered: a few jobs first, then, like TCP slow start,
+// twice as many while every offered job passes, and as many as passed last time once the
+// bucket refuses again. So a saturated bucket costs about one refusal per round trip, not
+// one per waiting job, whatever the backlog; workers sharing the bucket each settle on
+// their share.
 #pragma once
 
 #include <chrono>
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "dispatcher/job_context.h"
@@ -28,42 +38,77 @@ struct AdmissionResult {
   }
 };
 
+struct AdmissionStageStats {  // monotonic, for tests and debug logs
+  uint64_t round_trips = 0;
+  uint64_t offered = 0;        // messages sent to the script
+  uint64_t refused = 0;        // kWait answers
+  uint64_t queued_direct = 0;  // new jobs queued behind a waiting bucket without a round trip
+};
+
 // Not thread-safe: owned by the consumer thread. Blocks for one Redis round trip per
 // call to Admit (bounded by the connection's command timeout).
 class AdmissionStage {
  public:
+  using Clock = std::chrono::steady_clock;
+
   // `route_name` names the carrier bucket (bucket:carrier:{name}); `metrics` may be null.
   AdmissionStage(ratelimit::Admission& admission, std::string route_name, Metrics* metrics);
 
-  // Decides `incoming` together with every held job whose wait is over. Jobs a bucket
-  // refused, and all jobs while Redis is unreachable (fail closed), are held.
+  // Decides `incoming` together with the head of every bucket queue whose wait is over.
+  // Jobs a bucket refused, and all jobs while Redis is unreachable (fail closed), are
+  // held. `incoming` is left empty.
   void Admit(std::vector<std::unique_ptr<JobContext>>& incoming, AdmissionResult& result);
 
-  size_t held() const { return held_.size(); }
+  size_t held() const { return held_count_; }
   // False after a failed round trip, until one succeeds.
   bool redis_available() const { return redis_available_; }
-  // When the earliest held job is due; time_point::max() when none is held.
-  std::chrono::steady_clock::time_point next_due() const;
+  // When some held job should be offered again; time_point::max() when none is held.
+  Clock::time_point next_due() const;
+  const AdmissionStageStats& stats() const { return stats_; }
 
  private:
-  void Hold(uint64_t arrival, std::unique_ptr<JobContext> job, std::chrono::milliseconds wait);
+  struct Held {
+    uint64_t arrival;  // order in which the job first reached the gate
+    std::unique_ptr<JobContext> job;
+  };
+  // Jobs refused by one bucket, by arrival.
+  struct WaitQueue {
+    std::map<uint64_t, std::unique_ptr<JobContext>> jobs;
+    Clock::time_point due;  // when the bucket should hold tokens for the head again
+    uint32_t offer = 1;     // jobs to offer next time
+    uint32_t offered_now = 0, passed_now = 0;  // this round
+    bool refused_now = false;
+  };
+  static constexpr size_t kMaxBuckets = 4;  // tenant, carrier, sender, template
+
+  // The bucket keys ("scope\0name") of `job`, as BucketRefs into `refs`.
+  size_t BucketsOf(const core::Job& job, ratelimit::BucketRef* refs) const;
+  static void KeyOf(const ratelimit::BucketRef& ref, std::string& key);
+  // The queue of the first of the job's buckets that has one, or null.
+  WaitQueue* QueueFor(const core::Job& job);
+  void Enqueue(WaitQueue& queue, uint64_t arrival, std::unique_ptr<JobContext> job);
+  void TakeDueQueues(Clock::time_point now);
+  void HoldUnavailable(uint64_t arrival, std::unique_ptr<JobContext> job);
 
   ratelimit::Admission& admission_;
   std::string route_name_;
   Metrics* metrics_;
   bool redis_available_ = true;
-  struct Held {
-    uint64_t arrival;  // order in which the job first reached the gate
-    std::unique_ptr<JobContext> job;
-  };
-  std::multimap<std::chrono::steady_clock::time_point, Held> held_;
+  std::unordered_map<std::string, WaitQueue> queues_;
+  // Jobs held while Redis was unreachable, retried after a pause, by arrival.
+  std::map<uint64_t, std::unique_ptr<JobContext>> unavailable_;
+  Clock::time_point unavailable_due_ = Clock::time_point::max();
+  size_t held_count_ = 0;
   uint64_t next_arrival_ = 0;
+  AdmissionStageStats stats_;
   // Reused per batch.
   std::vector<std::unique_ptr<JobContext>> batch_;
-  std::vector<uint64_t> arrivals_;  // batch_'s arrival numbers
+  std::vector<uint64_t> arrivals_;       // batch_'s arrival numbers
+  std::vector<WaitQueue*> source_;       // the queue a batch_ job was offered from, or null
   std::vector<ratelimit::AdmissionRequest> requests_;
   std::vector<ratelimit::BucketRef> buckets_;
   std::vector<ratelimit::Decision> decisions_;
+  std::string key_;
 };
 
 }  // namespace bulkd::dispatcher

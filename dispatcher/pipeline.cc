@@ -60,7 +60,16 @@ void Pipeline::Run(const std::atomic<bool>& stop, int drain_timeout_ms) {
   batch.reserve(config_.pipeline.poll_batch);
   while (!stop.load(std::memory_order_relaxed)) {
     batch.clear();
-    consumer.PollBatch(batch, config_.pipeline.poll_batch, consumer.paused() ? 5 : 50);
+    // Wait for records no longer than until held jobs are due again.
+    int poll_ms = consumer.paused() ? 5 : 50;
+    if (parts_.admission) {
+      const auto until_due = parts_.admission->next_due() - std::chrono::steady_clock::now();
+      if (until_due < std::chrono::milliseconds(poll_ms)) {
+        poll_ms = static_cast<int>(std::max<int64_t>(
+            0, std::chrono::duration_cast<std::chrono::milliseconds>(until_due).count()));
+      }
+    }
+    consumer.PollBatch(batch, config_.pipeline.poll_batch, poll_ms);
     if (!batch.empty()) {
       HandleBatch(batch);
     } else if (parts_.admission &&
