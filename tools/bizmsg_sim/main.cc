@@ -1,4 +1,4 @@
-// bizmsg-sim: a Kakao Alimtalk dealer API simulator (see server.h). Prints
+// bizmsg-sim: a Kakao/RCS dealer API and webhook receiver simulator (see server.h). Prints
 // "bizmsg-sim listening on <host>:<port>" first, runs until SIGTERM/SIGINT, exits 0.
 #include <CLI/CLI.hpp>
 
@@ -11,7 +11,8 @@ int main(int argc, char** argv) {
   namespace sim = bulkd::tools::bizmsg_sim;
   sim::Options opt;
   std::string mix = "1000:100", final_mix = "1000:100", fault = "none";
-  CLI::App app{"bizmsg-sim: Kakao Alimtalk dealer API simulator (NHN Cloud v2.3 shape)"};
+  std::string rcs_mix = "0:100", rcs_final_mix = "10000:100", hook_mix = "200:100";
+  CLI::App app{"bizmsg-sim: Kakao Alimtalk/Friendtalk, RCS dealer API and webhook receiver simulator"};
   app.add_option("--host", opt.host, "listen address")->capture_default_str();
   app.add_option("--port", opt.port, "listen port; 0 picks a free one")->capture_default_str();
   app.add_option("--appkey", opt.appkey, "required appkey in the path (else any)");
@@ -21,6 +22,17 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--final-mix", final_mix, "final results of recipients answered 1000")
       ->capture_default_str();
+  app.add_option("--rcs-mix", rcs_mix, "RCS per-recipient codes (0 taken, 41201, 50201...)")
+      ->capture_default_str();
+  app.add_option("--rcs-final-mix", rcs_final_mix, "RCS finals of recipients answered 0")
+      ->capture_default_str();
+  app.add_option("--hook-path", opt.hook_path, "webhook receiver path")->capture_default_str();
+  app.add_option("--hook-secret", opt.hook_secret, "X-Bulkd-Signature HMAC key")
+      ->capture_default_str();
+  app.add_option("--hook-mix", hook_mix, "HTTP statuses the hook answers, status:weight,...")
+      ->capture_default_str();
+  app.add_flag("--hook-dedupe", opt.hook_dedupe,
+               "answer a seen Idempotency-Key 200 without taking it again");
   app.add_option("--latency-ms", opt.latency_ms, "delay of every send response");
   app.add_option("--throttle-percent", opt.throttle_percent, "share of sends answered 429")
       ->check(CLI::Range(0.0, 100.0));
@@ -53,6 +65,9 @@ int main(int argc, char** argv) {
   try {
     opt.mix = sim::ParseMix(mix);
     opt.final_mix = sim::ParseMix(final_mix);
+    opt.rcs_mix = sim::ParseMix(rcs_mix);
+    opt.rcs_final_mix = sim::ParseMix(rcs_final_mix);
+    opt.hook_mix = sim::ParseMix(hook_mix);
     opt.fault = sim::ParseFault(fault);
     sim::Server server(std::move(opt));
     return server.Run();

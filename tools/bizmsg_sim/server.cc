@@ -55,12 +55,16 @@ using Response = http::response<http::string_body>;
 namespace {
 
 constexpr auto kTuple = net::as_tuple(net::use_awaitable);
-constexpr std::string_view kPathPrefix = "/alimtalk/v2.3/appkeys/";
+constexpr std::string_view kAlimtalkPrefix = "/alimtalk/v2.3/appkeys/";
+constexpr std::string_view kFriendtalkPrefix = "/friendtalk/v2.4/appkeys/";
+constexpr std::string_view kRcsPath = "/rcs/v1.0/messages";
 constexpr size_t kMaxTemplateParameters = 40;  // DOMAIN.md: at most 40 variables
 constexpr size_t kIdempotencyCacheEntries = 100000;
 constexpr size_t kWebhookBatch = 1000;
 constexpr auto kWebhookTick = std::chrono::milliseconds(10);
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
+
+enum class Product : uint8_t { kAlimtalk, kFriendtalk, kRcs };
 
 int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -99,8 +103,13 @@ int Draw(const std::vector<CodeWeight>& mix, Rng& rng) {
 }
 
 // Codes after which the message went out (the dealer took it): recorded, and followed by
-// a final result.
-bool Taken(int code) { return code == 1000 || code == 3005; }
+// a final result. RCS: 0 taken; 40901 (duplicate) and 50401 (carrier timeout) may have gone.
+bool Taken(Product product, int code) {
+  if (product == Product::kRcs) return code == 0 || code == 40901 || code == 50401;
+  return code == 1000 || code == 3005;
+}
+// The submit code after which a final result is drawn from the final mix.
+int AcceptedCode(Product product) { return product == Product::kRcs ? 0 : 1000; }
 
 std::string HexHmacSha256(std::string_view key, std::string_view data) {
   unsigned char mac[EVP_MAX_MD_SIZE];
@@ -126,6 +135,7 @@ struct Recipient {
 };
 
 struct SentRequest {
+  Product product = Product::kAlimtalk;
   int64_t created_ms = 0;         // wall, for resultDate
   int64_t created_steady_ms = 0;  // steady, the same instant
   std::vector<Recipient> recipients;
@@ -188,6 +198,7 @@ struct Server::State {
   std::unordered_map<std::string, SentRequest> sent;
   std::deque<std::pair<int64_t, std::string>> retention;  // steady expiry, request id
   std::unordered_map<std::string, std::string> idempotent;  // key -> response body
+  std::unordered_set<std::string> hook_seen;  // idempotency keys the hook took (--hook-dedupe)
   std::deque<std::string> idempotent_order;
 
   bool webhook = false;
@@ -197,7 +208,8 @@ struct Server::State {
   struct {
     uint64_t requests = 0, sends = 0, recipients = 0, taken = 0, throttled = 0, dropped = 0,
              replayed = 0, bad_requests = 0, unauthorized = 0, polls = 0, webhook_posts = 0,
-             webhook_results = 0, webhook_failures = 0, connections = 0;
+             webhook_results = 0, webhook_failures = 0, connections = 0, hook_requests = 0,
+             hook_taken = 0, hook_replayed = 0, hook_bad_signatures = 0;
   } counters;
 };
 
@@ -257,7 +269,8 @@ struct ParsedRecipient {
 };
 
 // Validates the send body; fills `out` or returns the error message (naming the field).
-std::string ValidateSend(State& st, const std::string& body, std::vector<ParsedRecipient>& out) {
+std::string ValidateSend(State& st, Product product, const std::string& body,
+                         std::vector<ParsedRecipient>& out) {
   dom::element root;
   if (auto err = st.parser.parse(body.data(), body.size(), true).get(root)) {
     return std::string("malformed JSON: ") + simdjson::error_message(err);
@@ -265,12 +278,18 @@ std::string ValidateSend(State& st, const std::string& body, std::vector<ParsedR
   dom::object obj;
   if (root.get_object().get(obj)) return "body: not a JSON object";
   std::string_view text;
-  if (obj["senderKey"].get_string().get(text) || text.empty()) {
-    return "senderKey: missing or not a non-empty string";
+  std::vector<std::string_view> required;
+  switch (product) {
+    case Product::kAlimtalk: required = {"senderKey", "templateCode"}; break;
+    case Product::kFriendtalk: required = {"senderKey"}; break;
+    case Product::kRcs: required = {"brandId", "chatbotId", "messagebaseId"}; break;
   }
-  if (obj["templateCode"].get_string().get(text) || text.empty()) {
-    return "templateCode: missing or not a non-empty string";
+  for (std::string_view name : required) {
+    if (obj[name].get_string().get(text) || text.empty()) {
+      return std::string(name) + ": missing or not a non-empty string";
+    }
   }
+  const std::string_view number_field = product == Product::kRcs ? "recipientNumber" : "recipientNo";
   dom::array list;
   if (obj["recipientList"].get_array().get(list)) return "recipientList: missing or not an array";
   const size_t n = list.size();
@@ -286,10 +305,19 @@ std::string ValidateSend(State& st, const std::string& body, std::vector<ParsedR
     dom::object r;
     if (item.get_object().get(r)) return where + ": not an object";
     ParsedRecipient p;
-    if (r["recipientNo"].get_string().get(p.number) || !ValidNumber(p.number)) {
-      return where + ".recipientNo: missing or not a phone number";
+    if (r[number_field].get_string().get(p.number) || !ValidNumber(p.number)) {
+      return where + "." + std::string(number_field) + ": missing or not a phone number";
     }
     dom::element value;
+    if (product == Product::kFriendtalk &&
+        (r["content"].get_string().get(text) || text.empty() || text.size() > 4000)) {
+      return where + ".content: missing, empty or too long";
+    }
+    if (!r["isAd"].get(value) && !value.is_bool()) return where + ".isAd: not a boolean";
+    if (product == Product::kRcs && !r["clientMsgId"].get(value) &&
+        value.get_string().get(p.grouping_key)) {
+      return where + ".clientMsgId: not a string";
+    }
     if (!r["templateParameter"].get(value)) {
       dom::object params;
       if (value.get_object().get(params)) return where + ".templateParameter: not an object";
@@ -315,7 +343,7 @@ std::string ValidateSend(State& st, const std::string& body, std::vector<ParsedR
   return {};
 }
 
-Response HandleSend(State& st, const Request& req, bool& drop, std::string& raw) {
+Response HandleSend(State& st, Product product, const Request& req, bool& drop, std::string& raw) {
   ++st.counters.sends;
   if (st.rng.Percent(st.opt.throttle_percent)) {
     ++st.counters.throttled;
@@ -341,7 +369,7 @@ Response HandleSend(State& st, const Request& req, bool& drop, std::string& raw)
     return res;
   }
   std::vector<ParsedRecipient> recipients;
-  if (std::string error = ValidateSend(st, req.body(), recipients); !error.empty()) {
+  if (std::string error = ValidateSend(st, product, req.body(), recipients); !error.empty()) {
     ++st.counters.bad_requests;
     return ErrorResponse(http::status::bad_request, &req, -1000, error);
   }
@@ -349,6 +377,7 @@ Response HandleSend(State& st, const Request& req, bool& drop, std::string& raw)
   const int64_t now = SteadyMs();
   const std::string request_id = NextRequestId(st);
   SentRequest sent;
+  sent.product = product;
   sent.created_ms = WallMs();
   sent.created_steady_ms = now;
   sent.recipients.reserve(recipients.size());
@@ -356,17 +385,20 @@ Response HandleSend(State& st, const Request& req, bool& drop, std::string& raw)
   std::string body;
   body.reserve(128 + recipients.size() * 128);
   AppendHeader(body, true, 0, "SUCCESS");
-  body += R"(,"message":{"requestId":)";
+  const bool rcs = product == Product::kRcs;
+  body += rcs ? R"(,"body":{"requestId":)" : R"(,"message":{"requestId":)";
   core::AppendJsonString(request_id, body);
-  body += R"(,"senderGroupingKey":null,"sendResults":[)";
+  body += rcs ? R"(,"messages":[)" : R"(,"senderGroupingKey":null,"sendResults":[)";
+  const std::vector<CodeWeight>& mix = rcs ? st.opt.rcs_mix : st.opt.mix;
+  const std::vector<CodeWeight>& final_mix = rcs ? st.opt.rcs_final_mix : st.opt.final_mix;
   uint32_t seq = 0;
   for (const ParsedRecipient& p : recipients) {
     Recipient r;
     r.seq = ++seq;
     r.number = std::string(p.number);
-    r.submit_code = Draw(st.opt.mix, st.rng);
-    if (r.submit_code == 1000) {
-      r.final_code = Draw(st.opt.final_mix, st.rng);
+    r.submit_code = Draw(mix, st.rng);
+    if (r.submit_code == AcceptedCode(product)) {
+      r.final_code = Draw(final_mix, st.rng);
       const double spread = st.opt.out_of_order ? 2.0 * st.rng.Unit() : 1.0;
       r.final_at_ms = now + static_cast<int64_t>(spread * st.opt.result_delay_ms);
     } else {
@@ -378,13 +410,19 @@ Response HandleSend(State& st, const Request& req, bool& drop, std::string& raw)
     if (seq > 1) body += ',';
     body += R"({"recipientSeq":)";
     body += std::to_string(r.seq);
-    body += R"(,"recipientNo":)";
+    body += rcs ? R"(,"recipientNumber":)" : R"(,"recipientNo":)";
     core::AppendJsonString(r.number, body);
-    body += R"(,"resultCode":)";
-    body += std::to_string(r.submit_code);
+    if (rcs) {  // a numeric string, as NHN's RCS API writes codes
+      body += R"(,"resultCode":")";
+      body += std::to_string(r.submit_code);
+      body += '"';
+    } else {
+      body += R"(,"resultCode":)";
+      body += std::to_string(r.submit_code);
+    }
     body += R"(,"resultMessage":)";
-    body += r.submit_code == 1000 ? R"("SUCCESS")" : R"("FAILED")";
-    body += R"(,"recipientGroupingKey":)";
+    body += r.submit_code == AcceptedCode(product) ? R"("SUCCESS")" : R"("FAILED")";
+    body += rcs ? R"(,"clientMsgId":)" : R"(,"recipientGroupingKey":)";
     if (p.grouping_key.empty()) {
       body += "null";
     } else {
@@ -392,11 +430,11 @@ Response HandleSend(State& st, const Request& req, bool& drop, std::string& raw)
     }
     body += '}';
     if (omit) body.resize(entry_start);
-    if (Taken(r.submit_code)) {
+    if (Taken(product, r.submit_code)) {
       ++st.counters.taken;
       if (st.record_fd >= 0) record.append(r.number).append("\t").append(request_id).append("\n");
       if (st.webhook) {
-        const int64_t due = r.submit_code == 1000 ? r.final_at_ms : now;
+        const int64_t due = r.submit_code == AcceptedCode(product) ? r.final_at_ms : now;
         st.webhook_queue.push({due, request_id, r.seq - 1, false});
       }
     }
@@ -431,15 +469,22 @@ Response HandleSend(State& st, const Request& req, bool& drop, std::string& raw)
 }
 
 void AppendResult(std::string& out, const Recipient& r, int64_t now, const SentRequest& sent) {
+  const bool rcs = sent.product == Product::kRcs;
   out += R"({"recipientSeq":)";
   out += std::to_string(r.seq);
-  out += R"(,"recipientNo":)";
+  out += rcs ? R"(,"recipientNumber":)" : R"(,"recipientNo":)";
   core::AppendJsonString(r.number, out);
   if (now < r.final_at_ms) {
-    out += R"(,"messageStatus":"IN_PROGRESS"})";
+    out += rcs ? R"(,"messageStatus":"SENDING"})" : R"(,"messageStatus":"IN_PROGRESS"})";
     return;
   }
-  out += r.final_code == 1000 ? R"(,"messageStatus":"COMPLETED")" : R"(,"messageStatus":"FAILED")";
+  if (rcs) {
+    out += r.final_code == 10000 ? R"(,"messageStatus":"DELIVERED")"
+           : r.final_code == 10001 ? R"(,"messageStatus":"READ")"
+                                   : R"(,"messageStatus":"FAILED")";
+  } else {
+    out += r.final_code == 1000 ? R"(,"messageStatus":"COMPLETED")" : R"(,"messageStatus":"FAILED")";
+  }
   out += R"(,"resultCode":")";
   out += std::to_string(r.final_code);
   out += R"(","resultDate":)";
@@ -472,9 +517,10 @@ Response HandlePoll(State& st, const Request& req, std::string_view request_id,
   std::string body;
   body.reserve(128 + (last - first) * 128);
   AppendHeader(body, true, 0, "SUCCESS");
-  body += R"(,"message":{"requestId":)";
+  const bool rcs = sent.product == Product::kRcs;
+  body += rcs ? R"(,"body":{"requestId":)" : R"(,"message":{"requestId":)";
   core::AppendJsonString(request_id, body);
-  body += R"(,"recipientList":[)";
+  body += rcs ? R"(,"messages":[)" : R"(,"recipientList":[)";
   for (size_t i = first; i < last; ++i) {
     if (i > first) body += ',';
     AppendResult(body, sent.recipients[i], now, sent);
@@ -483,25 +529,113 @@ Response HandlePoll(State& st, const Request& req, std::string_view request_id,
   return MakeResponse(http::status::ok, &req, std::move(body));
 }
 
+// The generic webhook receiver: verifies X-Bulkd-Signature, answers a status from the
+// hook mix, records `idempotency-key\tid` for every job it took (2xx, not a replay).
+Response HandleHook(State& st, const Request& req, bool& drop, std::string& raw) {
+  ++st.counters.hook_requests;
+  if (req.method() != http::verb::post) {
+    Response res = ErrorResponse(http::status::method_not_allowed, &req, -405, "use POST");
+    res.set(http::field::allow, "POST");
+    return res;
+  }
+  const auto sig = req.find("X-Bulkd-Signature");
+  if (sig == req.end() || sig->value() != "sha256=" + HexHmacSha256(st.opt.hook_secret, req.body())) {
+    ++st.counters.hook_bad_signatures;
+    return ErrorResponse(http::status::unauthorized, &req, -1001, "bad X-Bulkd-Signature");
+  }
+  dom::element root;
+  std::string_view id, tenant;
+  if (st.parser.parse(req.body().data(), req.body().size(), true).get(root) ||
+      root["id"].get_string().get(id) || id.empty() || root["tenant"].get_string().get(tenant)) {
+    ++st.counters.bad_requests;
+    return ErrorResponse(http::status::bad_request, &req, -1000, "body: want a job with id and tenant");
+  }
+  const auto key_it = req.find("Idempotency-Key");
+  const std::string key = key_it == req.end() ? std::string() : std::string(key_it->value());
+  if (st.opt.hook_dedupe && !key.empty() && st.hook_seen.count(key)) {
+    ++st.counters.hook_replayed;
+    return MakeResponse(http::status::ok, &req, R"({"status":"duplicate"})");
+  }
+  const int status = Draw(st.opt.hook_mix, st.rng);
+  if (status / 100 != 2) {
+    Response res = ErrorResponse(static_cast<http::status>(status), &req, -status, "hook mix");
+    if (status == 429 && st.opt.retry_after_s > 0) {
+      res.set(http::field::retry_after, std::to_string(st.opt.retry_after_s));
+    }
+    return res;
+  }
+  ++st.counters.hook_taken;
+  if (st.record_fd >= 0) {
+    std::string line = key;
+    line.append("\t").append(id).append("\n");
+    if (::write(st.record_fd, line.data(), line.size()) < 0) std::perror("bizmsg-sim: record write");
+  }
+  if (st.opt.hook_dedupe && !key.empty()) st.hook_seen.insert(key);
+  if (st.rng.Percent(st.opt.drop_percent)) {
+    ++st.counters.dropped;
+    drop = true;
+  }
+  std::string body = R"({"status":"ok"})";
+  if (st.opt.fault == Fault::kTruncated) {
+    raw = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+          std::to_string(body.size() + 100) + "\r\n\r\n" + body.substr(0, body.size() / 2);
+  }
+  if (st.opt.fault == Fault::kGarbage2xx) body = "<html>ok</html>";
+  return MakeResponse(static_cast<http::status>(status), &req, std::move(body));
+}
+
+// The dealer products, each under its own path (NHN shapes; see server.h).
+struct Route {
+  Product product = Product::kAlimtalk;
+  std::string_view appkey;
+  std::string_view rest;  // after .../messages: "", "/{requestId}[/{seq}]"
+  std::string_view secret;
+};
+
+bool RouteDealer(const Request& req, std::string_view path, Route& route) {
+  auto header = [&req](std::string_view name) {
+    const auto it = req.find(name);
+    return it == req.end() ? std::string_view() : std::string_view(it->value());
+  };
+  if (path.substr(0, kRcsPath.size()) == kRcsPath) {
+    route.product = Product::kRcs;
+    route.rest = path.substr(kRcsPath.size());
+    route.appkey = header("X-TC-APP-KEY");
+    route.secret = header("X-SECRET-KEY");
+    return route.rest.empty() || route.rest.front() == '/';
+  }
+  std::string_view prefix;
+  if (path.substr(0, kAlimtalkPrefix.size()) == kAlimtalkPrefix) {
+    route.product = Product::kAlimtalk;
+    prefix = kAlimtalkPrefix;
+  } else if (path.substr(0, kFriendtalkPrefix.size()) == kFriendtalkPrefix) {
+    route.product = Product::kFriendtalk;
+    prefix = kFriendtalkPrefix;
+  } else {
+    return false;
+  }
+  path.remove_prefix(prefix.size());
+  route.appkey = path.substr(0, path.find('/'));
+  path.remove_prefix(route.appkey.size());
+  constexpr std::string_view kMessages = "/messages";
+  if (route.appkey.empty() || path.substr(0, kMessages.size()) != kMessages) return false;
+  route.rest = path.substr(kMessages.size());
+  route.secret = header("X-Secret-Key");
+  return route.rest.empty() || route.rest.front() == '/';
+}
+
 Response Handle(State& st, const Request& req, bool& drop, std::string& raw) {
   ++st.counters.requests;
   std::string_view path = req.target();
   path = path.substr(0, path.find('?'));
-  if (path.substr(0, kPathPrefix.size()) != kPathPrefix) {
+  if (path == st.opt.hook_path) return HandleHook(st, req, drop, raw);
+  Route route;
+  if (!RouteDealer(req, path, route)) {
     return ErrorResponse(http::status::not_found, &req, -404, "no such path");
   }
-  path.remove_prefix(kPathPrefix.size());
-  const std::string_view appkey = path.substr(0, path.find('/'));
-  path.remove_prefix(appkey.size());
-  constexpr std::string_view kMessages = "/messages";
-  if (appkey.empty() || path.substr(0, kMessages.size()) != kMessages) {
-    return ErrorResponse(http::status::not_found, &req, -404, "no such path");
-  }
-  path.remove_prefix(kMessages.size());
-  const auto secret = req.find("X-Secret-Key");
-  if ((!st.opt.secret_key.empty() &&
-       (secret == req.end() || secret->value() != st.opt.secret_key)) ||
-      (!st.opt.appkey.empty() && appkey != st.opt.appkey)) {
+  path = route.rest;
+  if ((!st.opt.secret_key.empty() && route.secret != st.opt.secret_key) ||
+      (!st.opt.appkey.empty() && route.appkey != st.opt.appkey) || route.appkey.empty()) {
     ++st.counters.unauthorized;
     return ErrorResponse(http::status::unauthorized, &req, -1001, "invalid appkey or secret key");
   }
@@ -511,7 +645,7 @@ Response Handle(State& st, const Request& req, bool& drop, std::string& raw) {
       res.set(http::field::allow, "POST");
       return res;
     }
-    return HandleSend(st, req, drop, raw);
+    return HandleSend(st, route.product, req, drop, raw);
   }
   // /{requestId} or /{requestId}/{recipientSeq}
   path.remove_prefix(1);
@@ -610,15 +744,19 @@ net::awaitable<void> AcceptLoop(std::shared_ptr<State> st) {
   }
 }
 
-std::string WebhookBody(State& st, std::vector<WebhookItem>& items) {
-  if (st.opt.out_of_order) {
-    for (size_t i = items.size(); i > 1; --i) std::swap(items[i - 1], items[st.rng.Next() % i]);
+// The results of `product` among `items` as one webhook body; "" when there are none.
+// Kakao: {"messageType":..,"results":[..]}; RCS: {"messages":[..]}.
+std::string WebhookBody(State& st, const std::vector<WebhookItem>& items, Product product) {
+  std::string body;
+  switch (product) {
+    case Product::kAlimtalk: body = R"({"messageType":"ALIMTALK_RESULT","results":[)"; break;
+    case Product::kFriendtalk: body = R"({"messageType":"FRIENDTALK_RESULT","results":[)"; break;
+    case Product::kRcs: body = R"({"messages":[)"; break;
   }
-  std::string body = R"({"messageType":"ALIMTALK_RESULT","results":[)";
   bool first = true;
   for (const WebhookItem& item : items) {
     auto it = st.sent.find(item.request_id);
-    if (it == st.sent.end()) continue;  // pruned
+    if (it == st.sent.end() || it->second.product != product) continue;  // pruned, or another
     const Recipient& r = it->second.recipients[item.index];
     if (!first) body += ',';
     first = false;
@@ -630,7 +768,7 @@ std::string WebhookBody(State& st, std::vector<WebhookItem>& items) {
     body.append(one, 1, std::string::npos);  // drop the leading '{'
   }
   body += "]}";
-  return body;
+  return first ? std::string() : body;
 }
 
 // One POST on the webhook connection; true when answered 2xx.
@@ -686,21 +824,24 @@ net::awaitable<void> WebhookLoop(std::shared_ptr<State> st) {
         st->webhook_queue.push({later, item.request_id, item.index, true});
       }
     }
-    std::string body = WebhookBody(*st, items);
-    bool ok = false;
-    for (int attempt = 0; attempt < 3 && !ok && !st->stopping; ++attempt) {
-      if (attempt > 0) {
-        timer.expires_after(std::chrono::milliseconds(100));
-        co_await timer.async_wait(kTuple);
+    if (st->opt.out_of_order) {
+      for (size_t i = items.size(); i > 1; --i) std::swap(items[i - 1], items[st->rng.Next() % i]);
+    }
+    for (Product product : {Product::kAlimtalk, Product::kFriendtalk, Product::kRcs}) {
+      std::string body = WebhookBody(*st, items, product);
+      if (body.empty()) continue;
+      bool ok = false;
+      for (int attempt = 0; attempt < 3 && !ok && !st->stopping; ++attempt) {
+        if (attempt > 0) {
+          timer.expires_after(std::chrono::milliseconds(100));
+          co_await timer.async_wait(kTuple);
+        }
+        ok = co_await PostWebhook(st, stream, body);
       }
-      ok = co_await PostWebhook(st, stream, body);
+      ++st->counters.webhook_posts;
+      if (!ok) st->counters.webhook_failures += 1;
     }
-    ++st->counters.webhook_posts;
-    if (ok) {
-      st->counters.webhook_results += items.size();
-    } else {
-      st->counters.webhook_failures += items.size();
-    }
+    st->counters.webhook_results += items.size();
   }
 }
 
@@ -742,7 +883,13 @@ std::vector<CodeWeight> ParseMix(std::string_view text) {
 Server::Server(Options options) : state_(std::make_shared<State>()) {
   State& st = *state_;
   st.opt = std::move(options);
-  if (st.opt.mix.empty() || st.opt.final_mix.empty()) throw std::invalid_argument("empty mix");
+  if (st.opt.mix.empty() || st.opt.final_mix.empty() || st.opt.rcs_mix.empty() ||
+      st.opt.rcs_final_mix.empty() || st.opt.hook_mix.empty()) {
+    throw std::invalid_argument("empty mix");
+  }
+  for (const CodeWeight& w : st.opt.hook_mix) {
+    if (w.code < 200 || w.code > 599) throw std::invalid_argument("--hook-mix: statuses are 200..599");
+  }
   if (st.opt.max_recipients == 0) throw std::invalid_argument("--max-recipients must be > 0");
   uint64_t seed = st.opt.seed;
   if (seed == 0) seed = std::random_device{}() ^ (static_cast<uint64_t>(WallMs()) << 20);
@@ -798,14 +945,17 @@ int Server::Run() {
   std::fprintf(stderr,
                "bizmsg-sim: requests=%llu sends=%llu recipients=%llu taken=%llu throttled=%llu "
                "dropped=%llu replayed=%llu bad_requests=%llu unauthorized=%llu polls=%llu "
-               "webhook_posts=%llu webhook_results=%llu webhook_failures=%llu connections=%llu\n",
+               "webhook_posts=%llu webhook_results=%llu webhook_failures=%llu connections=%llu "
+               "hook_requests=%llu hook_taken=%llu hook_replayed=%llu hook_bad_signatures=%llu\n",
                (unsigned long long)c.requests, (unsigned long long)c.sends,
                (unsigned long long)c.recipients, (unsigned long long)c.taken,
                (unsigned long long)c.throttled, (unsigned long long)c.dropped,
                (unsigned long long)c.replayed, (unsigned long long)c.bad_requests,
                (unsigned long long)c.unauthorized, (unsigned long long)c.polls,
                (unsigned long long)c.webhook_posts, (unsigned long long)c.webhook_results,
-               (unsigned long long)c.webhook_failures, (unsigned long long)c.connections);
+               (unsigned long long)c.webhook_failures, (unsigned long long)c.connections,
+               (unsigned long long)c.hook_requests, (unsigned long long)c.hook_taken,
+               (unsigned long long)c.hook_replayed, (unsigned long long)c.hook_bad_signatures);
   return 0;
 }
 

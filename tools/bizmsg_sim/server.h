@@ -1,7 +1,11 @@
-// tools/bizmsg_sim/server.h — a Kakao Alimtalk dealer API simulator (modelled on NHN Cloud
-// v2.3) for tests, demos and benchmarks: HTTP/1.1 keep-alive over plain TCP, per-recipient
-// result codes from a configurable mix, throttling (429), latency, connections dropped
-// after processing, Idempotency-Key replay, final results by poll and by signed webhook.
+// tools/bizmsg_sim/server.h — a dealer API simulator for tests, demos and benchmarks:
+// Kakao Alimtalk (NHN Cloud v2.3, /alimtalk/v2.3/appkeys/{appkey}/messages), Friendtalk
+// (NHN v2.4, /friendtalk/v2.4/appkeys/{appkey}/messages), RCS (bulkd's batched shape of
+// NHN RCS v1.0, /rcs/v1.0/messages, see providers/http/rcs_provider.h) and a generic
+// webhook receiver (POST /hook, see providers/http/webhook_wire.h). HTTP/1.1 keep-alive
+// over plain TCP, per-recipient result codes from a configurable mix, throttling (429),
+// latency, connections dropped after processing, Idempotency-Key replay, final results by
+// poll and by signed webhook.
 //
 // One io thread; every connection, poll and webhook runs on it.
 #pragma once
@@ -42,6 +46,12 @@ struct Options {
   std::string secret_key = "sim-secret";  // X-Secret-Key must match (401); "" = any
   std::vector<CodeWeight> mix{{1000, 100}};        // synchronous per-recipient codes
   std::vector<CodeWeight> final_mix{{1000, 100}};  // final codes of recipients taken (1000)
+  std::vector<CodeWeight> rcs_mix{{0, 100}};  // RCS per-recipient codes (0 taken, 412xx, 50201..)
+  std::vector<CodeWeight> rcs_final_mix{{10000, 100}};  // RCS finals of recipients taken (0)
+  std::string hook_path = "/hook";           // the webhook receiver's path
+  std::string hook_secret = "hook-secret";   // X-Bulkd-Signature key (401 when wrong)
+  std::vector<CodeWeight> hook_mix{{200, 100}};  // HTTP statuses the hook answers
+  bool hook_dedupe = false;                  // a seen Idempotency-Key gets 200, no record
   uint32_t latency_ms = 0;           // delay of every send response (after processing)
   double throttle_percent = 0;       // share of send requests answered 429 (unprocessed)
   uint32_t retry_after_s = 0;        // Retry-After on 429 (0: header absent)
@@ -52,7 +62,8 @@ struct Options {
   std::string webhook_url;           // http://host:port/path; results POSTed there
   std::string webhook_secret;        // X-Signature = hex HMAC-SHA256(body, secret)
   double webhook_duplicate_percent = 0;  // share of webhook results sent twice
-  std::string record_path;           // `recipientNo\trequestId` per recipient taken
+  std::string record_path;           // `recipientNo\trequestId` per recipient taken;
+                                     // `idempotencyKey\tid` per job the hook took
   uint32_t max_recipients = 1000;    // per request (400 above)
   uint32_t max_body_bytes = 4u << 20;  // 413 above
   uint32_t idle_timeout_ms = 60000;  // close keep-alive connections idle this long
