@@ -70,6 +70,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
         tick_timer_(io),
         reconnect_timer_(io),
         throttle_timer_(io),
+        pace_timer_(io),
         in_(new uint8_t[kReadBufferSize]),
         rng_(std::random_device{}()) {
     if (cfg_.window == 0) throw std::invalid_argument("smpp: window must be >= 1");
@@ -86,6 +87,9 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
     tick_period_ = std::clamp(shortest / 4, Millis(1), Millis(1000));
     out_.reserve(64 * 1024);
     writing_.reserve(64 * 1024);
+    if (cfg_.max_tps > 0) {
+      burst_ = std::max(1.0, cfg_.max_tps / 20.0);
+    }
   }
 
   void Start() {
@@ -126,6 +130,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
     tick_timer_.cancel();
     reconnect_timer_.cancel();
     throttle_timer_.cancel();
+    pace_timer_.cancel();
     queue_.clear();
     state_ = State::kStopped;
   }
@@ -142,13 +147,24 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
       });
       return true;
     }
-    if (state_ == State::kBound && !paused_ && queue_.empty() && inflight_ < cfg_.window) {
+    if (state_ == State::kBound && !paused_ && queue_.empty() && inflight_ < cfg_.window &&
+        TakeToken()) {
       SendSubmit(r);
       return true;
     }
     if (queue_.size() >= cfg_.queue_cap) return false;
     queue_.push_back(std::move(r));
+    // Held back by the pacer alone: nothing else would wake the queue.
+    if (cfg_.max_tps > 0 && state_ == State::kBound && !paused_ && inflight_ < cfg_.window) {
+      ArmPace();
+    }
     return true;
+  }
+
+  std::deque<SubmitRequest> TakeQueued() {
+    std::deque<SubmitRequest> taken;
+    taken.swap(queue_);
+    return taken;
   }
 
   size_t inflight() const { return inflight_; }
@@ -254,6 +270,10 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
     state_ = State::kBound;
     reconnect_attempts_ = 0;
     ++stats_.binds;
+    if (cfg_.max_tps > 0) {  // a new session starts at the paced rate, without a burst
+      tokens_ = 0;
+      last_refill_ = SteadyClock::now();
+    }
     Log()->info("smpp bound host={} port={} system_id={} window={}", cfg_.host, cfg_.port,
                 cfg_.system_id, cfg_.window);
     if (handlers_.on_bound) handlers_.on_bound(true);
@@ -276,6 +296,8 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
     resolver_.cancel();
     tick_timer_.cancel();
     throttle_timer_.cancel();
+    pace_timer_.cancel();
+    pace_armed_ = false;
     paused_ = writing_active_ = flush_posted_ = close_after_write_ = false;
     enquire_outstanding_ = false;
     out_.clear();
@@ -445,9 +467,44 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   void Pump() {
     if (state_ != State::kBound || paused_ || stopping_) return;
     while (!queue_.empty() && inflight_ < cfg_.window) {
+      if (!TakeToken()) return ArmPace();
       SendSubmit(queue_.front());
       queue_.pop_front();
     }
+  }
+
+  // --- max_tps pacing: a token bucket refilled from the steady clock when consulted ----
+
+  void Refill() {
+    const auto now = SteadyClock::now();
+    tokens_ = std::min(burst_, tokens_ + std::chrono::duration<double>(now - last_refill_).count() *
+                                             cfg_.max_tps);
+    last_refill_ = now;
+  }
+
+  bool TakeToken() {
+    if (cfg_.max_tps == 0) return true;
+    Refill();
+    if (tokens_ < 1.0) return false;
+    tokens_ -= 1.0;
+    return true;
+  }
+
+  // Wakes Pump() when the bucket holds a token again; at high rates it waits for about a
+  // millisecond's worth, so one wake-up writes a few submits instead of one.
+  void ArmPace() {
+    if (pace_armed_) return;
+    pace_armed_ = true;
+    ++stats_.pace_waits;
+    Refill();
+    const double want = std::clamp(cfg_.max_tps / 1000.0, 1.0, burst_);
+    const auto wait = std::chrono::duration<double>((want - tokens_) / cfg_.max_tps);
+    pace_timer_.expires_after(std::chrono::ceil<std::chrono::microseconds>(wait));
+    pace_timer_.async_wait([self = shared_from_this(), gen = conn_gen_](boost::system::error_code ec) {
+      if (ec || gen != self->conn_gen_) return;  // Close() reset pace_armed_
+      self->pace_armed_ = false;
+      self->Pump();
+    });
   }
 
   void FailQueued() {
@@ -494,6 +551,10 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
     throttle_timer_.async_wait([self = shared_from_this(), gen = conn_gen_](boost::system::error_code ec) {
       if (ec || gen != self->conn_gen_) return;
       self->paused_ = false;
+      if (self->cfg_.max_tps > 0) {  // resume at the paced rate, without a burst
+        self->tokens_ = 0;
+        self->last_refill_ = SteadyClock::now();
+      }
       self->Pump();
     });
   }
@@ -672,7 +733,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   ClientHandlers handlers_;
   tcp::resolver resolver_;
   tcp::socket socket_;
-  asio::steady_timer tick_timer_, reconnect_timer_, throttle_timer_;
+  asio::steady_timer tick_timer_, reconnect_timer_, throttle_timer_, pace_timer_;
 
   State state_ = State::kIdle;
   bool started_ = false, stopping_ = false, shut_down_ = false;
@@ -689,6 +750,9 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   size_t inflight_ = 0;
   std::deque<SubmitRequest> queue_;
   bool paused_ = false;
+  bool pace_armed_ = false;
+  double burst_ = 0, tokens_ = 0;  // max_tps bucket
+  SteadyClock::time_point last_refill_{};
 
   std::vector<uint8_t> out_, writing_;
   bool writing_active_ = false, flush_posted_ = false, close_after_write_ = false;
@@ -703,12 +767,39 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
       receipt_warn_;
 };
 
+static_assert(sizeof(ClientStats) == 20 * sizeof(uint64_t), "operator+= must sum every field");
+
+ClientStats& ClientStats::operator+=(const ClientStats& o) {
+  connects += o.connects;
+  binds += o.binds;
+  bind_failures += o.bind_failures;
+  disconnects += o.disconnects;
+  clean_unbinds += o.clean_unbinds;
+  submits_sent += o.submits_sent;
+  submit_responses += o.submit_responses;
+  throttled += o.throttled;
+  response_timeouts += o.response_timeouts;
+  lost_in_flight += o.lost_in_flight;
+  late_responses += o.late_responses;
+  pace_waits += o.pace_waits;
+  receipts += o.receipts;
+  receipts_unparsed += o.receipts_unparsed;
+  mo += o.mo;
+  enquire_links_sent += o.enquire_links_sent;
+  enquire_links_answered += o.enquire_links_answered;
+  generic_nacks_sent += o.generic_nacks_sent;
+  generic_nacks_received += o.generic_nacks_received;
+  decode_errors += o.decode_errors;
+  return *this;
+}
+
 Client::Client(boost::asio::io_context& io, ClientConfig config, ClientHandlers handlers)
     : impl_(std::make_shared<Impl>(io, std::move(config), std::move(handlers))) {}
 Client::~Client() { impl_->Shutdown(); }
 void Client::Start() { impl_->Start(); }
 void Client::Stop() { impl_->Stop(); }
 bool Client::Submit(SubmitRequest&& request) { return impl_->Submit(std::move(request)); }
+std::deque<SubmitRequest> Client::TakeQueued() { return impl_->TakeQueued(); }
 size_t Client::inflight() const { return impl_->inflight(); }
 size_t Client::queued() const { return impl_->queued(); }
 bool Client::bound() const { return impl_->bound(); }

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -42,6 +43,11 @@ struct ClientConfig {
   Millis reconnect_min{500};       // backoff doubles per failed attempt, up to max,
   Millis reconnect_max{30000};     // with jitter in [backoff/2, backoff]
   Millis throttle_backoff{1000};   // whole bind pauses this long after RTHROTTLED/RMSGQFUL
+  // submit_sm written per second on this bind (0 = unlimited): a token bucket holding at
+  // most max(1, max_tps / 20) tokens, so any 1 s holds at most max_tps + that burst.
+  // Requests over the rate wait in the queue; a timer (never a busy loop) releases them.
+  // After a bind or a throttle pause the bind starts at this pace, without a burst.
+  uint32_t max_tps = 0;
 };
 
 struct SubmitRequest {
@@ -76,13 +82,15 @@ struct ClientHandlers {  // each may be empty; each may call Submit()/Stop()
   std::function<void(bool bound)> on_bound;              // bind up / bound session ended
 };
 
-struct ClientStats {  // monotonic counters, for metrics and tests
+struct ClientStats {  // monotonic counters, for metrics and tests; += sums binds
   uint64_t connects = 0, binds = 0, bind_failures = 0, disconnects = 0, clean_unbinds = 0;
   uint64_t submits_sent = 0, submit_responses = 0, throttled = 0, response_timeouts = 0;
   uint64_t lost_in_flight = 0, late_responses = 0;
+  uint64_t pace_waits = 0;  // times the max_tps pacer held a non-empty queue back
   uint64_t receipts = 0, receipts_unparsed = 0, mo = 0;
   uint64_t enquire_links_sent = 0, enquire_links_answered = 0;
   uint64_t generic_nacks_sent = 0, generic_nacks_received = 0, decode_errors = 0;
+  ClientStats& operator+=(const ClientStats& other);
 };
 
 class Client {
@@ -108,6 +116,11 @@ class Client {
   // holds queue_cap requests or Stop() was called (caller backpressure). A request that
   // breaks SMPP limits is taken and reported kInvalidRequest (posted, never inline).
   bool Submit(SubmitRequest&& request);
+
+  // Removes and returns every request accepted but not yet written, in order, without
+  // reporting them: their owner submits them elsewhere (a pool moving a dropped bind's
+  // queue to a bound one). Never blocks.
+  std::deque<SubmitRequest> TakeQueued();
 
   size_t inflight() const;  // submit_sm written, no response yet
   size_t queued() const;    // accepted by Submit(), not yet written

@@ -110,10 +110,11 @@ SmsProvider::SmsProvider(boost::asio::io_context& io, SmsProviderConfig config)
   };
   handlers.on_receipt = [this](const Receipt& receipt) { OnReceipt(receipt); };
   handlers.on_mo = [this](const Pdu& deliver_sm) { OnMo(deliver_sm); };
-  handlers.on_bound = [this](bool bound) {
-    spdlog::info("smpp: provider={} bound={}", config_.name, bound);
-  };
-  client_ = std::make_unique<Client>(io, config_.client, std::move(handlers));
+  pool_ = std::make_unique<BindPool>(
+      io, config_.client, config_.binds, std::move(handlers), [this](size_t bind, bool bound) {
+        Log()->info("smpp: provider={} bind={} bound={} binds_bound={}/{}", config_.name, bind,
+                    bound, pool_->bound(), pool_->size());
+      });
 }
 
 SmsProvider::~SmsProvider() = default;
@@ -124,17 +125,17 @@ bool SmsProvider::Serves(core::Channel channel) const {
 
 void SmsProvider::Start(ReportHandler on_report) {
   on_report_ = std::move(on_report);
-  client_->Start();
+  pool_->Start();
 }
 
 void SmsProvider::Stop() {
-  client_->Stop();
+  pool_->Stop();
   RunDueRetries(/*all=*/true);  // the client refuses them now: they end as not sent
 }
 
-bool SmsProvider::ready() const { return client_->bound(); }
+bool SmsProvider::ready() const { return pool_->bound() > 0; }
 
-const ClientStats& SmsProvider::client_stats() const { return client_->stats(); }
+ClientStats SmsProvider::client_stats() const { return pool_->stats(); }
 
 bool SmsProvider::Send(uint64_t cookie, const core::Job& job, core::Channel channel) {
   if (job.text.empty()) {
@@ -184,11 +185,10 @@ bool SmsProvider::Send(uint64_t cookie, const core::Job& job, core::Channel chan
     parts = Segment(encoded->bytes, unit, config_.long_message_mode, ref);
     charged = static_cast<uint32_t>(parts.size());
   }
-  // Every part must fit the client's queue, or none is sent (the caller retries).
+  // Every part must fit one bind's queue, or none is sent (the caller retries).
   const size_t submits = parts.empty() ? 1 : parts.size();
-  if (client_->queued() > 0 && client_->queued() + submits > config_.client.queue_cap) {
-    return false;
-  }
+  const int bind = pool_->Pick(submits);
+  if (bind < 0) return false;
 
   const uint64_t serial = next_serial_;
   auto message = std::make_unique<Message>();
@@ -217,12 +217,12 @@ bool SmsProvider::Send(uint64_t cookie, const core::Job& job, core::Channel chan
     }
   }
   // The first part decides whether the message goes at all.
-  if (!SubmitPart(serial, *message, 0)) return false;
+  if (!SubmitPart(serial, *message, 0, static_cast<size_t>(bind))) return false;
   ++next_serial_;
   if (submits > 1) ++next_ref_;
   ++stats_.messages;
   for (uint32_t k = 1; k < submits; ++k) {
-    if (!SubmitPart(serial, *message, k)) {  // only when stopping, or a tiny queue_cap
+    if (!SubmitPart(serial, *message, k, static_cast<size_t>(bind))) {  // only when stopping
       Message::Part& part = message->parts[k];
       part.state = Message::State::kTransient;
       part.code = "NOT_SENT";
@@ -233,17 +233,17 @@ bool SmsProvider::Send(uint64_t cookie, const core::Job& job, core::Channel chan
   return true;  // every outcome comes later, from OnSubmitResult
 }
 
-bool SmsProvider::SubmitPart(uint64_t serial, Message& message, uint32_t index) {
+bool SmsProvider::SubmitPart(uint64_t serial, Message& message, uint32_t index, size_t bind) {
   Message::Part& part = message.parts[index];
   const uint64_t submit_cookie = next_submit_cookie_++;
   part.request.cookie = submit_cookie;
   if (message.parts.size() == 1) {
     // A lone part is never resubmitted here (if it fails nothing went), so no copy. The
     // client leaves the request untouched when it refuses it.
-    if (!client_->Submit(std::move(part.request))) return false;
+    if (!pool_->Submit(bind, std::move(part.request))) return false;
   } else {
     SubmitRequest request = part.request;  // kept for a resubmit
-    if (!client_->Submit(std::move(request))) return false;
+    if (!pool_->Submit(bind, std::move(request))) return false;
   }
   submits_.emplace(submit_cookie, PartRef{serial, index});
   part.state = Message::State::kPending;
@@ -355,9 +355,9 @@ void SmsProvider::Settle(uint64_t serial) {
     ArmRetryTimer();
     return;
   }
-  ++stats_.partially_sent;
+  if (total > 1) ++stats_.partially_sent;  // a lone part is uncertain, not partial
   static thread_local SteadyClock::time_point next_warn{};
-  if (AllowWarn(next_warn)) {
+  if (total > 1 && AllowWarn(next_warn)) {
     Log()->warn("smpp: long message ended with parts unsent provider={} accepted={} parts={}",
                 config_.name, accepted, total);
   }
@@ -393,11 +393,12 @@ void SmsProvider::RunDueRetries(bool all) {
     if (it == messages_.end()) continue;
     Message& message = *it->second;
     --message.unresolved;  // SubmitPart counts it again
-    if (!SubmitPart(ref.serial, message, ref.index)) {
+    const int bind = pool_->Pick(1);
+    if (bind < 0 || !SubmitPart(ref.serial, message, ref.index, static_cast<size_t>(bind))) {
       Message::Part& part = message.parts[ref.index];
-      part.state = Message::State::kPermanent;  // no more tries: the client is stopping
+      part.state = Message::State::kPermanent;  // no more tries: stopping, or queues full
       part.code = "NOT_SENT";
-      part.detail = "client stopped";
+      part.detail = "client stopped or queue full";
       if (message.unresolved == 0) Settle(ref.serial);
     }
   }

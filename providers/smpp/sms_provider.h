@@ -3,6 +3,11 @@
 // every part onto one AttemptOutcome per message, correlates receipts by message id, and
 // hands MO replies (deliver_sm without the receipt bit) to an inbound handler.
 //
+// The account is served by `binds` transceiver binds (BindPool): a message's parts go,
+// in order, through the least-loaded bound bind; a part resubmitted here through
+// whichever is least loaded then. Receipts and MO count from any bind. A bind that drops
+// loses only its own in-flight parts (reported as below); its queue moves to the others.
+//
 // Per message (AttemptReport.parts = its parts; for kMessagePayload the segments the
 // SMSC will charge, for LMS 1):
 //  - kAccepted once every part is accepted (code of the first part).
@@ -27,6 +32,7 @@
 #include <unordered_map>
 
 #include "providers/provider.h"
+#include "providers/smpp/bind_pool.h"
 #include "providers/smpp/client.h"
 #include "providers/smpp/mo.h"
 #include "providers/smpp/segmenter.h"
@@ -41,7 +47,10 @@ enum class RouteCoding : uint8_t {
 
 struct SmsProviderConfig {
   std::string name = "smpp-main";  // provider label
-  ClientConfig client;
+  ClientConfig client;  // per bind: window, queue_cap and max_tps apply to each
+  // Transceiver binds to the account (>= 1; default 1). The account's rate is
+  // binds * client.max_tps when capped.
+  uint32_t binds = 1;
   std::string default_source_addr;  // caller id when the job names none
   RouteCoding coding = RouteCoding::kUcs2;
   // How long an accepted message's ids are kept for their receipts; later receipts are
@@ -84,7 +93,7 @@ class SmsProvider final : public Provider {
   void Stop() override;
   // Returns false (nothing sent) when the client's queue cannot take every part.
   bool Send(uint64_t cookie, const core::Job& job, core::Channel channel) override;
-  bool ready() const override;
+  bool ready() const override;  // at least one bind is bound
   size_t inflight() const override { return messages_.size(); }
 
   // Every decodable MO reply, on the io thread (set it before Start(), or any time on
@@ -92,7 +101,8 @@ class SmsProvider final : public Provider {
   // counted in stats().mo_undecodable with a rate-limited warning.
   void SetInboundHandler(InboundHandler handler) { on_inbound_ = std::move(handler); }
 
-  const ClientStats& client_stats() const;
+  ClientStats client_stats() const;  // summed over the binds
+  const BindPool& binds() const { return *pool_; }  // per-bind state and counters
   const SmsProviderStats& stats() const { return stats_; }
 
  private:
@@ -105,7 +115,7 @@ class SmsProvider final : public Provider {
   void OnSubmitResult(uint64_t submit_cookie, const SubmitOutcome& outcome);
   void OnReceipt(const Receipt& receipt);
   void OnMo(const Pdu& deliver_sm);
-  bool SubmitPart(uint64_t serial, Message& message, uint32_t index);
+  bool SubmitPart(uint64_t serial, Message& message, uint32_t index, size_t bind);
   void Settle(uint64_t serial);  // all parts answered: decide the message's outcome
   void ReportFinal(uint64_t serial, AttemptOutcome outcome, std::string code,
                    std::string detail);
@@ -121,7 +131,7 @@ class SmsProvider final : public Provider {
 
   boost::asio::io_context& io_;
   SmsProviderConfig config_;
-  std::unique_ptr<Client> client_;
+  std::unique_ptr<BindPool> pool_;
   ReportHandler on_report_;
   InboundHandler on_inbound_;
   SmsProviderStats stats_;

@@ -83,6 +83,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 100.0));
   app.add_option("--max-tps", opt.max_tps, "per-thread submit rate; above it ESME_RTHROTTLED");
   app.add_option("--idle-timeout-ms", opt.idle_timeout_ms, "close sessions silent this long");
+  app.add_option("--drop-session-after", opt.drop_session_after,
+                 "close the first session at its N-th submit_sm, unanswered (once)");
+  app.add_flag("--forward-receipts", opt.forward_receipts,
+               "receipts due on a closed session go to another (or the next) receiver bind");
   app.add_option("--record", opt.record_path, "append `<dest>\\t<message_id>` per accepted submit");
   app.add_flag("--record-times", opt.record_times,
                "also append `\\t<receive time, epoch us>\\t<source_addr>` to each record line");

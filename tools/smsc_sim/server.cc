@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <charconv>
 #include <chrono>
@@ -11,11 +12,13 @@
 #include <cstring>
 #include <ctime>
 #include <deque>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <stdexcept>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "providers/smpp/pdu.h"
@@ -76,8 +79,21 @@ void AppendStringResp(std::vector<uint8_t>& out, uint32_t command_id, uint32_t s
   p[16 + body.size()] = 0;
 }
 
+struct PendingReceipt {
+  Clock::time_point due;
+  uint64_t id;
+  bool undelivered;
+  uint8_t handset_len, sender_len, text_len;
+  char handset[21], sender[21], text[20];
+};
+
+class Session;
+
 struct Worker {
   asio::io_context io{1};
+  // --forward-receipts: receiver sessions of this thread, and receipts waiting for one.
+  std::vector<std::weak_ptr<Session>> receivers;
+  std::deque<PendingReceipt> orphan_receipts;
   Rng rng{0};
   std::string record_local;   // this thread's lines during one handler
   std::mutex record_mu;
@@ -93,13 +109,14 @@ struct PendingResp {
   uint64_t id;
 };
 
-struct PendingReceipt {
-  Clock::time_point due;
-  uint64_t id;
-  bool undelivered;
-  uint8_t handset_len, sender_len, text_len;
-  char handset[21], sender[21], text[20];
-};
+// Merges `from` into `into`, both ordered by due time; `from` ends empty.
+void MergeByDue(std::deque<PendingReceipt>& into, std::deque<PendingReceipt>& from) {
+  std::deque<PendingReceipt> merged;
+  std::merge(into.begin(), into.end(), from.begin(), from.end(), std::back_inserter(merged),
+             [](const PendingReceipt& a, const PendingReceipt& b) { return a.due < b.due; });
+  into.swap(merged);
+  from.clear();
+}
 
 }  // namespace
 
@@ -111,6 +128,7 @@ struct Server::State {
   std::optional<asio::steady_timer> flush_timer;
   std::optional<asio::signal_set> signals;
   std::atomic<uint64_t> next_id{1};
+  std::atomic<bool> session_dropped{false};  // --drop-session-after fired
   unsigned next_worker = 0;
   int record_fd = -1;
   uint16_t port = 0;
@@ -218,6 +236,7 @@ class Session : public std::enable_shared_from_this<Session> {
         return OnSubmit(pdu, now);
       case smpp::CommandId::kDeliverSmResp:
         ++st_.counters.deliver_sm_resps;
+        if (opt_.forward_receipts) unacked_.erase(pdu.sequence_number);
         return;
       case smpp::CommandId::kEnquireLink:
         ++st_.counters.enquire_links;
@@ -260,7 +279,50 @@ class Session : public std::enable_shared_from_this<Session> {
       ++st_.counters.bind_failures;
     }
     AppendStringResp(out_, resp_id, status, pdu.sequence_number, "smsc-sim");
-    if (status == smpp::kEsmeROk && can_receive()) SendMo();
+    if (status == smpp::kEsmeROk && can_receive()) {
+      SendMo();
+      if (opt_.forward_receipts) {
+        w_.receivers.push_back(weak_from_this());
+        AdoptOrphanReceipts();  // written with this read's responses
+      }
+    }
+  }
+
+ public:
+  // --forward-receipts: takes the thread's stored receipts and sends those already due.
+  void AdoptOrphanReceipts() {
+    if (w_.orphan_receipts.empty()) return;
+    st_.counters.receipts_forwarded += w_.orphan_receipts.size();
+    MergeByDue(receipts_, w_.orphan_receipts);
+    SendDueReceipts();
+    ArmReceiptTimer();
+  }
+
+  void FlushNow() { Flush(); }
+  bool receiving() const { return !closed_ && !unbinding_ && can_receive(); }
+
+ private:
+  // On close: this session's receipts, those due and those sent without a deliver_sm_resp
+  // (the ESME may never have seen them), go to the thread's store, then to a live receiver.
+  void ForwardReceipts() {
+    if (!unacked_.empty()) {
+      std::deque<PendingReceipt> unacked;
+      for (auto& [seq, r] : unacked_) unacked.push_back(r);
+      unacked_.clear();
+      std::sort(unacked.begin(), unacked.end(),
+                [](const PendingReceipt& a, const PendingReceipt& b) { return a.due < b.due; });
+      MergeByDue(receipts_, unacked);
+    }
+    if (receipts_.empty()) return;
+    MergeByDue(w_.orphan_receipts, receipts_);
+    std::erase_if(w_.receivers, [](const std::weak_ptr<Session>& s) {
+      auto live = s.lock();
+      return !live || !live->receiving();
+    });
+    if (w_.receivers.empty()) return;  // the next bind adopts them
+    auto target = w_.receivers.front().lock();
+    target->AdoptOrphanReceipts();
+    target->FlushNow();
   }
 
   // --mo: the configured MO messages, queued right behind the bind response.
@@ -305,6 +367,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnSubmit(const smpp::Pdu& pdu, Clock::time_point now) {
     ++st_.counters.submits;
+    if (opt_.drop_session_after > 0 && ++submits_seen_ == opt_.drop_session_after &&
+        !st_.session_dropped.exchange(true)) {
+      ++st_.counters.dropped_sessions;
+      return Close();
+    }
     if (!can_submit()) return RespondSubmit(pdu.sequence_number, smpp::kEsmeRInvBndSts, 0, now);
     uint32_t status = smpp::kEsmeROk;
     if (opt_.throttle_percent > 0 && w_.rng.Percent() < opt_.throttle_percent) {
@@ -462,7 +529,10 @@ class Session : public std::enable_shared_from_this<Session> {
         p.tlvs.message_state = r.undelivered ? 5 : 2;
         if (r.undelivered) p.tlvs.network_error_code = smpp::NetworkErrorCode{3, 1};
       }
-      if (!smpp::Encode(p, out_)) ++st_.counters.receipts;
+      if (!smpp::Encode(p, out_)) {
+        ++st_.counters.receipts;
+        if (opt_.forward_receipts) unacked_.emplace(p.sequence_number, r);
+      }
       receipts_.pop_front();
     }
   }
@@ -507,6 +577,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closed_) return;
     closed_ = true;
     HandOverRecords();
+    if (opt_.forward_receipts) ForwardReceipts();
     boost::system::error_code ignored;
     socket_.close(ignored);
     resp_timer_.cancel();
@@ -523,6 +594,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Mode mode_ = Mode::kNone;
   bool closed_ = false, unbinding_ = false, writing_active_ = false;
   uint32_t next_seq_ = 1;
+  uint32_t submits_seen_ = 0;  // --drop-session-after
   Clock::time_point last_rx_;
   int64_t rx_wall_us_ = 0;  // --record-times: wall clock of the current read
   std::unique_ptr<uint8_t[]> in_;
@@ -530,6 +602,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::vector<uint8_t> out_, writing_;
   std::deque<PendingResp> resps_;
   std::deque<PendingReceipt> receipts_;
+  std::unordered_map<uint32_t, PendingReceipt> unacked_;  // --forward-receipts: by deliver_sm seq
 };
 
 void StartAccept(Server::State& st) {
@@ -620,7 +693,8 @@ int Server::Run() {
                "smsc-sim: sessions=%llu binds=%llu bind_failures=%llu submits=%llu "
                "accepted=%llu failed=%llu throttled=%llu parts=%llu receipts=%llu mo_sent=%llu "
                "deliver_sm_resps=%llu "
-               "enquire_links=%llu unbinds=%llu generic_nacks=%llu decode_errors=%llu\n",
+               "enquire_links=%llu unbinds=%llu generic_nacks=%llu decode_errors=%llu "
+               "dropped_sessions=%llu receipts_forwarded=%llu\n",
                static_cast<unsigned long long>(c.sessions.load()),
                static_cast<unsigned long long>(c.binds.load()),
                static_cast<unsigned long long>(c.bind_failures.load()),
@@ -635,7 +709,9 @@ int Server::Run() {
                static_cast<unsigned long long>(c.enquire_links.load()),
                static_cast<unsigned long long>(c.unbinds.load()),
                static_cast<unsigned long long>(c.generic_nacks_sent.load()),
-               static_cast<unsigned long long>(c.decode_errors.load()));
+               static_cast<unsigned long long>(c.decode_errors.load()),
+               static_cast<unsigned long long>(c.dropped_sessions.load()),
+               static_cast<unsigned long long>(c.receipts_forwarded.load()));
   return 0;
 }
 

@@ -43,6 +43,13 @@ struct Options {
   double throttle_percent = 0;  // answered ESME_RTHROTTLED
   uint32_t max_tps = 0;         // per io thread; above it ESME_RTHROTTLED (0 = unlimited)
   uint32_t idle_timeout_ms = 0; // close a session that sends nothing this long (0 = never)
+  // Close the first session that receives its N-th submit_sm, without answering it or
+  // anything still unanswered (a bind killed mid-window); once per process (0 = never).
+  uint32_t drop_session_after = 0;
+  // Store and forward: receipts still due on a session that closes go to another
+  // receiver session on the same io thread, or to the next one that binds, as an SMSC
+  // does for an account with several binds (default: they are lost with the session).
+  bool forward_receipts = false;
   std::string record_path;      // one `<dest_addr>\t<message_id>` line per accepted submit
   // --record-times: append `\t<receive time, Unix epoch µs>\t<source_addr>` to each line
   // (the read that carried the submit_sm; for rate measurements in bench/).
@@ -54,7 +61,8 @@ struct Options {
 struct Counters {
   std::atomic<uint64_t> binds{0}, bind_failures{0}, submits{0}, accepted{0}, failed{0},
       throttled{0}, receipts{0}, parts{0}, mo_sent{0}, deliver_sm_resps{0}, enquire_links{0}, unbinds{0},
-      generic_nacks_sent{0}, decode_errors{0}, sessions{0};
+      generic_nacks_sent{0}, decode_errors{0}, sessions{0},
+      dropped_sessions{0}, receipts_forwarded{0};
 };
 
 class Server {
