@@ -9,14 +9,14 @@
 //   400 a malformed request, 413/431 a body/header over the limits (then the
 //   connection is closed); 500 when a callback throws.
 //
-// Keep-alive is supported. Every step has a deadline: a whole request must arrive within
-// `request_timeout` (this also bounds an idle keep-alive connection), a whole response
-// must be written within `write_timeout`; past either the connection is closed. At most
-// `max_connections` are open at once; one more is accepted and closed at once (counted
-// in rejected_connections(), with a rate-limited WARN log).
+// Served by HttpServer (http_server.h), which gives it keep-alive and a deadline per
+// step: a whole request must arrive within `request_timeout` (this also bounds an idle
+// keep-alive connection), a whole response must be written within `write_timeout`; past
+// either the connection is closed. At most `max_connections` are open at once; one more
+// is accepted and closed at once (counted in rejected_connections(), with a
+// rate-limited WARN log).
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +26,7 @@
 
 namespace bulkd::dispatcher {
 
+class HttpServer;
 class Metrics;
 
 struct AdminServerConfig {
@@ -70,17 +71,17 @@ class AdminServer {
   void Stop();
 
   // The bound port (the chosen one when config.port was 0); 0 before Start. Thread-safe.
-  uint16_t port() const { return port_.load(std::memory_order_relaxed); }
+  uint16_t port() const;
   // Connections open now / closed on accept because max_connections were open.
   // Thread-safe.
   size_t open_connections() const;
   uint64_t rejected_connections() const;
 
-  struct Impl;  // internal: shared with the connection coroutines in admin_server.cc
+  struct Callbacks;
 
  private:
-  std::unique_ptr<Impl> impl_;
-  std::atomic<uint16_t> port_{0};
+  std::unique_ptr<Callbacks> callbacks_;  // before server_: its handler refers to them
+  std::unique_ptr<HttpServer> server_;
 };
 
 }  // namespace bulkd::dispatcher

@@ -2,27 +2,24 @@
 // the server is not only checked by the library that implements it).
 #include "dispatcher/admin_server.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <map>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
 
 #include "dispatcher/metrics.h"
+#include "tests/support/child_process.h"
+#include "tests/support/raw_http_client.h"
 
 namespace bulkd::dispatcher {
 namespace {
@@ -30,112 +27,15 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-struct HttpResponse {
-  int status = 0;
-  std::map<std::string, std::string> headers;  // names lower-cased
-  std::string body;
-};
-
-// One TCP connection to 127.0.0.1:port. Every wait has a timeout, so a broken server
-// fails the test instead of hanging it.
-class Client {
- public:
-  explicit Client(uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd_ < 0 || ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-      throw std::runtime_error("connect failed");
-  }
-  ~Client() { ::close(fd_); }
-  Client(const Client&) = delete;
-  Client& operator=(const Client&) = delete;
-
-  bool Send(std::string_view bytes) {
-    while (!bytes.empty()) {
-      const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      bytes.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-  }
-
-  // Reads one response; the body by Content-Length unless `head`. nullopt on close or
-  // timeout before a whole response arrived.
-  std::optional<HttpResponse> Read(bool head = false, std::chrono::milliseconds timeout = 5s) {
-    const auto deadline = Clock::now() + timeout;
-    size_t header_end;
-    while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos)
-      if (!Fill(deadline)) return std::nullopt;
-    HttpResponse res;
-    const std::string head_text = buffer_.substr(0, header_end);
-    if (std::sscanf(head_text.c_str(), "HTTP/1.%*d %d", &res.status) != 1) return std::nullopt;
-    size_t pos = head_text.find("\r\n");
-    while (pos != std::string::npos) {
-      const size_t next = head_text.find("\r\n", pos + 2);
-      const std::string line = head_text.substr(pos + 2, next == std::string::npos ? next : next - pos - 2);
-      const size_t colon = line.find(':');
-      if (colon != std::string::npos) {
-        std::string name = line.substr(0, colon);
-        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        res.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
-      }
-      pos = next;
-    }
-    buffer_.erase(0, header_end + 4);
-    const size_t length = head ? 0 : std::stoul(res.headers["content-length"]);
-    while (buffer_.size() < length)
-      if (!Fill(deadline)) return std::nullopt;
-    res.body = buffer_.substr(0, length);
-    buffer_.erase(0, length);
-    return res;
-  }
-
-  // True when the server closes the connection (EOF or reset) within `timeout` without
-  // sending anything more.
-  bool WaitClosed(std::chrono::milliseconds timeout) {
-    const size_t before = buffer_.size();
-    const bool closed = !Fill(Clock::now() + timeout) && !timed_out_;
-    return closed && buffer_.size() == before;
-  }
-
- private:
-  bool Fill(Clock::time_point deadline) {
-    timed_out_ = false;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    pollfd pfd{fd_, POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&pfd, 1, static_cast<int>(left.count())) != 1) {
-      timed_out_ = true;
-      return false;
-    }
-    char chunk[65536];
-    const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-    if (n <= 0) return false;
-    buffer_.append(chunk, static_cast<size_t>(n));
-    return true;
-  }
-
-  int fd_;
-  std::string buffer_;
-  bool timed_out_ = false;
-};
+using HttpResponse = bulkd::testing::RawHttpResponse;
+using Client = bulkd::testing::RawHttpClient;
 
 std::optional<HttpResponse> Get(uint16_t port, const std::string& target) {
-  Client client(port);
-  if (!client.Send("GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"))
-    return std::nullopt;
-  return client.Read();
+  return bulkd::testing::RawHttpGet(port, target);
 }
 
-template <typename Pred>
-bool Eventually(Pred pred, std::chrono::milliseconds timeout = 3s) {
-  const auto deadline = Clock::now() + timeout;
-  while (!pred()) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
+bool Eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 3s) {
+  return bulkd::testing::WaitUntil(pred, timeout, 5ms);
 }
 
 AdminServerConfig TestConfig() {
