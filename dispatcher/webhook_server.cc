@@ -2,18 +2,16 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <simdjson.h>
 #include <spdlog/spdlog.h>
 
-#include <charconv>
 #include <map>
 #include <stdexcept>
 #include <utility>
 #include <vector>
 
+#include "dispatcher/alimtalk_webhook.h"
 #include "dispatcher/http_server.h"
 #include "providers/http/alimtalk_provider.h"
-#include "providers/http/alimtalk_wire.h"
 
 namespace bulkd::dispatcher {
 
@@ -111,27 +109,29 @@ WebhookServer::Handler MakeAlimtalkWebhookHandler(providers::http::AlimtalkProvi
   return [provider = &provider, io = &provider_io, secret = std::move(secret),
           stats = std::move(stats), signature_header = std::move(signature_header)](
              const WebhookRequest& req) -> WebhookReply {
-    const std::string_view signature = req.header(signature_header);
-    if (signature.empty() ||
-        !providers::http::VerifyWebhookSignature(req.body(), secret, signature)) {
-      stats->unauthorized.fetch_add(1, std::memory_order_relaxed);
-      static std::atomic<int64_t> last_log{0};
-      if (ShouldLogNow(last_log))
-        spdlog::warn("webhooks: alimtalk request refused reason={} unauthorized_total={}",
-                     signature.empty() ? "no signature" : "bad signature",
-                     stats->unauthorized.load(std::memory_order_relaxed));
-      return {401, "bad or missing signature\n"};
-    }
     std::vector<providers::http::FinalResult> results;
-    if (!providers::http::ParseWebhookResults(req.body(), results)) {
-      stats->bad_bodies.fetch_add(1, std::memory_order_relaxed);
-      std::string reason = DescribeWebhookBodyError(req.body());
-      if (reason.empty()) reason = "body: unreadable";
-      static std::atomic<int64_t> last_log{0};
-      if (ShouldLogNow(last_log))
-        spdlog::warn("webhooks: alimtalk body refused reason=\"{}\" bad_bodies_total={}",
-                     reason, stats->bad_bodies.load(std::memory_order_relaxed));
-      return {400, reason + "\n"};
+    std::string reason;
+    const std::string_view signature = req.header(signature_header);
+    switch (CheckAlimtalkWebhook(signature, req.body(), secret, results, reason)) {
+      case AlimtalkWebhookVerdict::kAccepted:
+        break;
+      case AlimtalkWebhookVerdict::kUnauthorized: {
+        stats->unauthorized.fetch_add(1, std::memory_order_relaxed);
+        static std::atomic<int64_t> last_log{0};
+        if (ShouldLogNow(last_log))
+          spdlog::warn("webhooks: alimtalk request refused reason={} unauthorized_total={}",
+                       signature.empty() ? "no signature" : "bad signature",
+                       stats->unauthorized.load(std::memory_order_relaxed));
+        return {401, "bad or missing signature\n"};
+      }
+      case AlimtalkWebhookVerdict::kBadBody: {
+        stats->bad_bodies.fetch_add(1, std::memory_order_relaxed);
+        static std::atomic<int64_t> last_log{0};
+        if (ShouldLogNow(last_log))
+          spdlog::warn("webhooks: alimtalk body refused reason=\"{}\" bad_bodies_total={}",
+                       reason, stats->bad_bodies.load(std::memory_order_relaxed));
+        return {400, reason + "\n"};
+      }
     }
     stats->accepted.fetch_add(1, std::memory_order_relaxed);
     stats->results.fetch_add(results.size(), std::memory_order_relaxed);
@@ -142,59 +142,6 @@ WebhookServer::Handler MakeAlimtalkWebhookHandler(providers::http::AlimtalkProvi
     }
     return {200, "ok\n"};
   };
-}
-
-namespace {
-
-namespace dom = simdjson::dom;
-
-bool IsCode(dom::element value) {
-  int64_t number = 0;
-  if (value.get_int64().get(number) == simdjson::SUCCESS)
-    return number >= INT32_MIN && number <= INT32_MAX;
-  std::string_view text;
-  if (value.get_string().get(text) != simdjson::SUCCESS || text.empty()) return false;
-  int code = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), code);
-  return ec == std::errc() && p == text.data() + text.size();
-}
-
-// What is wrong with entry `item`, or "" when nothing is (ParseWebhookResults' rules).
-std::string DescribeEntryError(dom::element item) {
-  dom::object entry;
-  if (item.get_object().get(entry) != simdjson::SUCCESS) return ": not an object";
-  uint64_t seq = 0;
-  if (entry["recipientSeq"].get_uint64().get(seq) != simdjson::SUCCESS || seq == 0 ||
-      seq > UINT32_MAX)
-    return ".recipientSeq: missing or not a positive integer";
-  std::string_view text;
-  if (entry["requestId"].get_string().get(text) != simdjson::SUCCESS || text.empty())
-    return ".requestId: missing or not a non-empty string";
-  std::string_view status;
-  if (entry["messageStatus"].get_string().get(status) != simdjson::SUCCESS) status = "";
-  if (status != "COMPLETED" && status != "FAILED") return "";
-  dom::element code;
-  if (entry["resultCode"].get(code) == simdjson::SUCCESS && !code.is_null())
-    return IsCode(code) ? "" : ".resultCode: not an integer";
-  return status == "FAILED" ? ".resultCode: missing for a FAILED message" : "";
-}
-
-}  // namespace
-
-std::string DescribeWebhookBodyError(const std::string& body) {
-  thread_local dom::parser parser;
-  dom::element root;
-  if (parser.parse(body).get(root) != simdjson::SUCCESS) return "body: not JSON";
-  dom::array list;
-  if (root["results"].get_array().get(list) != simdjson::SUCCESS)
-    return "results: missing or not an array";
-  size_t index = 0;
-  for (dom::element item : list) {
-    std::string error = DescribeEntryError(item);
-    if (!error.empty()) return "results[" + std::to_string(index) + "]" + error;
-    ++index;
-  }
-  return "";
 }
 
 }  // namespace bulkd::dispatcher

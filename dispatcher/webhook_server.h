@@ -106,12 +106,11 @@ struct AlimtalkWebhookStats {
   std::atomic<uint64_t> bad_bodies{0};    // signed but unreadable: 400
 };
 
-// The handler for a Kakao Alimtalk result webhook (NHN Cloud shape): checks the
-// `signature_header` (hex HMAC-SHA256 of the body keyed by `secret`) with
-// VerifyWebhookSignature, answering 401 and applying nothing when it is missing or wrong;
-// reads the body with ParseWebhookResults, answering 400 with a reason that names the
-// bad field; else posts provider.OnResults(results) to `provider_io` (the provider's
-// shard) and answers 200. Repeated or out-of-order results are fine: OnResults reports
+// The handler for a Kakao Alimtalk result webhook (NHN Cloud shape), with the checks of
+// alimtalk_webhook.h: a missing or wrong `signature_header` (hex HMAC-SHA256 of the body
+// keyed by `secret`) gets 401 and applies nothing; an unreadable body gets 400 with a
+// reason that names the bad field; else it posts provider.OnResults(results) to
+// `provider_io` (the provider's shard) and answers 200. Repeated or out-of-order results are fine: OnResults reports
 // each message at most once.
 // `provider` and `provider_io` must outlive the server, and the provider must outlive
 // `provider_io`'s last run (stop the webhook server first, then the shard). `stats` may
@@ -120,9 +119,5 @@ WebhookServer::Handler MakeAlimtalkWebhookHandler(
     providers::http::AlimtalkProvider& provider, boost::asio::io_context& provider_io,
     std::string secret, std::shared_ptr<AlimtalkWebhookStats> stats = nullptr,
     std::string signature_header = "X-Signature");
-
-// Why ParseWebhookResults refused `body`, naming the field ("results[3].recipientSeq:
-// missing or not a positive integer"); "" when the body is readable. Never throws.
-std::string DescribeWebhookBodyError(const std::string& body);
 
 }  // namespace bulkd::dispatcher
