@@ -1,5 +1,7 @@
 #include "dispatcher/alimtalk_webhook.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <simdjson.h>
 
 #include <charconv>
@@ -20,6 +22,21 @@ AlimtalkWebhookVerdict CheckAlimtalkWebhook(std::string_view signature_hex,
   reason = DescribeWebhookBodyError(body);
   if (reason.empty()) reason = "body: unreadable";
   return AlimtalkWebhookVerdict::kBadBody;
+}
+
+std::string SignWebhookBody(std::string_view body, std::string_view secret) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+            reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &len))
+    return {};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex(2 * static_cast<size_t>(len), '0');
+  for (unsigned int i = 0; i < len; ++i) {
+    hex[2 * i] = kHex[mac[i] >> 4];
+    hex[2 * i + 1] = kHex[mac[i] & 0xF];
+  }
+  return hex;
 }
 
 namespace {

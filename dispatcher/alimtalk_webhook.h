@@ -28,6 +28,10 @@ AlimtalkWebhookVerdict CheckAlimtalkWebhook(std::string_view signature_hex,
                                             std::vector<providers::http::FinalResult>& results,
                                             std::string& reason);
 
+// The signature a dealer sends with `body`: hex (lower case) HMAC-SHA256 keyed by
+// `secret`. For tests and tools; the receiver only verifies.
+std::string SignWebhookBody(std::string_view body, std::string_view secret);
+
 // Why ParseWebhookResults refuses `body`, naming the field ("results[3].recipientSeq:
 // missing or not a positive integer"); "" when the body is readable.
 std::string DescribeWebhookBodyError(const std::string& body);

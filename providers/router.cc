@@ -1,20 +1,11 @@
 #include "providers/router.h"
 
+#include <boost/beast/core/string.hpp>
+
 #include <stdexcept>
 
 namespace bulkd::providers {
 namespace {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 uint32_t Bit(core::Channel channel) { return 1u << static_cast<unsigned>(channel); }
 
@@ -58,7 +49,7 @@ Provider* Router::Pick(core::Channel channel, std::string_view carrier,
     Provider* tagged = PickFrom(
         channel,
         [carrier](const Entry& e) {
-          return !e.carrier.empty() && EqualsIgnoreCase(e.carrier, carrier);
+          return !e.carrier.empty() && boost::beast::iequals(e.carrier, carrier);
         },
         available);
     if (tagged != nullptr) return tagged;
@@ -69,7 +60,7 @@ Provider* Router::Pick(core::Channel channel, std::string_view carrier,
 bool Router::HasRoute(core::Channel channel, std::string_view carrier) const {
   for (const Entry& e : entries_) {
     if (!(e.channel_mask & Bit(channel))) continue;
-    if (e.carrier.empty() || (!carrier.empty() && EqualsIgnoreCase(e.carrier, carrier)))
+    if (e.carrier.empty() || (!carrier.empty() && boost::beast::iequals(e.carrier, carrier)))
       return true;
   }
   return false;

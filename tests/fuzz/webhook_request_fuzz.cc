@@ -11,16 +11,12 @@
 // Properties: nothing crashes, leaks or reads out of bounds; a forged signature is never
 // accepted; a rightly signed body is accepted exactly when ParseWebhookResults reads it,
 // and a refusal always names a reason.
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -33,23 +29,10 @@ namespace {
 namespace http = boost::beast::http;
 using bulkd::dispatcher::AlimtalkWebhookVerdict;
 using bulkd::dispatcher::CheckAlimtalkWebhook;
+using bulkd::dispatcher::SignWebhookBody;
 using bulkd::providers::http::FinalResult;
 
 constexpr std::string_view kSecret = "fuzz-secret";
-
-std::string HexHmac(std::string_view body) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), kSecret.data(), static_cast<int>(kSecret.size()),
-       reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &len);
-  std::string hex;
-  char byte[3];
-  for (unsigned int i = 0; i < len; ++i) {
-    std::snprintf(byte, sizeof byte, "%02x", mac[i]);
-    hex += byte;
-  }
-  return hex;
-}
 
 void CheckBody(std::string_view received_signature, const std::string& body) {
   std::vector<FinalResult> results;
@@ -57,14 +40,15 @@ void CheckBody(std::string_view received_signature, const std::string& body) {
   const AlimtalkWebhookVerdict as_received =
       CheckAlimtalkWebhook(received_signature, body, kSecret, results, reason);
   if (as_received != AlimtalkWebhookVerdict::kUnauthorized &&
-      received_signature != HexHmac(body)) {
+      received_signature != SignWebhookBody(body, kSecret)) {
     // Only the exact MAC (any hex case) may pass.
     std::string lower(received_signature);
     for (char& c : lower) c = static_cast<char>(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
-    if (lower != HexHmac(body)) std::abort();
+    if (lower != SignWebhookBody(body, kSecret)) std::abort();
   }
 
-  const AlimtalkWebhookVerdict signed_ok = CheckAlimtalkWebhook(HexHmac(body), body, kSecret, results, reason);
+  const AlimtalkWebhookVerdict signed_ok =
+      CheckAlimtalkWebhook(SignWebhookBody(body, kSecret), body, kSecret, results, reason);
   std::vector<FinalResult> parsed;
   const bool readable = bulkd::providers::http::ParseWebhookResults(body, parsed);
   switch (signed_ok) {

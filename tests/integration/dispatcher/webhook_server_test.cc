@@ -5,9 +5,6 @@
 // The provider runs on an io thread of its own, as on a shard.
 #include "dispatcher/webhook_server.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -15,7 +12,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <fstream>
 #include <functional>
 #include <future>
@@ -28,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "dispatcher/alimtalk_webhook.h"
 #include "providers/http/alimtalk_provider.h"
 #include "tests/support/bizmsg_sim.h"
 #include "tests/support/child_process.h"
@@ -49,20 +46,6 @@ using O = AttemptOutcome;
 constexpr std::string_view kRoute = "/webhooks/kakao-alimtalk";
 constexpr std::string_view kSecret = "S";
 
-std::string HexHmac(std::string_view secret, std::string_view body) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &len);
-  std::string hex;
-  char byte[3];
-  for (unsigned int i = 0; i < len; ++i) {
-    std::snprintf(byte, sizeof byte, "%02x", mac[i]);
-    hex += byte;
-  }
-  return hex;
-}
-
 std::string Post(std::string_view path, std::string_view body, std::string_view extra_headers = "") {
   return "POST " + std::string(path) + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
          std::string(extra_headers) + "Content-Length: " + std::to_string(body.size()) +
@@ -70,7 +53,7 @@ std::string Post(std::string_view path, std::string_view body, std::string_view 
 }
 
 std::string SignedPost(std::string_view body, std::string_view secret = kSecret) {
-  return Post(kRoute, body, "X-Signature: " + HexHmac(secret, body) + "\r\n");
+  return Post(kRoute, body, "X-Signature: " + SignWebhookBody(body, secret) + "\r\n");
 }
 
 std::optional<RawHttpResponse> Exchange(uint16_t port, const std::string& request) {
@@ -259,9 +242,9 @@ TEST_F(AlimtalkWebhookTest, ABadSignatureGets401AndChangesNothing) {
   const std::string refused[] = {
       SignedPost(body, "wrong-secret"),
       Post(kRoute, body),                                             // no signature
-      Post(kRoute, body, "X-Signature: " + HexHmac(kSecret, body).substr(2) + "\r\n"),
-      Post(kRoute, body, "X-Signature: zz" + HexHmac(kSecret, body).substr(2) + "\r\n"),
-      Post(kRoute, tampered, "X-Signature: " + HexHmac(kSecret, body) + "\r\n"),
+      Post(kRoute, body, "X-Signature: " + SignWebhookBody(body, kSecret).substr(2) + "\r\n"),
+      Post(kRoute, body, "X-Signature: zz" + SignWebhookBody(body, kSecret).substr(2) + "\r\n"),
+      Post(kRoute, tampered, "X-Signature: " + SignWebhookBody(body, kSecret) + "\r\n"),
   };
   for (const std::string& request : refused) {
     auto res = Exchange(server_->port(), request);
