@@ -16,12 +16,15 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <spdlog/spdlog.h>
 
 #include <stdexcept>
+#include <tuple>
 #include <thread>
 #include <unordered_set>
 #include <vector>
@@ -142,6 +145,28 @@ net::awaitable<void> DrainBeforeClose(beast::tcp_stream* stream) {
   }
 }
 
+// Reads one whole request within `timeout` (one deadline for all of it). A client that
+// sends "Expect: 100-continue" (curl does, for bodies over 1 KiB) waits for an interim
+// "100 Continue" before the body: it gets one once the headers pass the limits.
+net::awaitable<beast::error_code> ReadRequest(beast::tcp_stream& stream,
+                                              beast::flat_buffer& buffer,
+                                              http::request_parser<http::string_body>& parser,
+                                              std::chrono::milliseconds timeout) {
+  stream.expires_after(timeout);
+  auto [ec, n] = co_await http::async_read_header(stream, buffer, parser,
+                                                  net::as_tuple(net::use_awaitable));
+  if (ec || parser.is_done()) co_return ec;
+  if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+    http::response<http::empty_body> interim{http::status::continue_, parser.get().version()};
+    std::tie(ec, n) =
+        co_await http::async_write(stream, interim, net::as_tuple(net::use_awaitable));
+    if (ec) co_return ec;
+  }
+  std::tie(ec, n) =
+      co_await http::async_read(stream, buffer, parser, net::as_tuple(net::use_awaitable));
+  co_return ec;
+}
+
 net::awaitable<void> Serve(HttpServer::Impl* impl, tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   ConnectionGuard guard(impl, &stream);
@@ -152,9 +177,8 @@ net::awaitable<void> Serve(HttpServer::Impl* impl, tcp::socket socket) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(config.max_header_bytes));
     parser.body_limit(config.max_body_bytes);
-    stream.expires_after(config.request_timeout);
-    auto [read_ec, read_bytes] =
-        co_await http::async_read(stream, buffer, parser, net::as_tuple(net::use_awaitable));
+    const beast::error_code read_ec =
+        co_await ReadRequest(stream, buffer, parser, config.request_timeout);
     HttpResponse res;
     bool refused = false;
     if (read_ec) {

@@ -3,7 +3,8 @@
 // listener on a thread and io_context of its own, so a stuck data plane never stalls it,
 // and one synchronous handler that turns a whole request into a whole response.
 //
-// What the loop does for every endpoint: keep-alive; a deadline per step (a whole request
+// What the loop does for every endpoint: keep-alive; "100 Continue" to a request that
+// expects it, once its headers pass the limits; a deadline per step (a whole request
 // must arrive within `request_timeout`, which also bounds an idle keep-alive connection;
 // a whole response must be written within `write_timeout`; past either the connection is
 // closed without an answer); 400 for bytes that are not HTTP, 413 for a body over

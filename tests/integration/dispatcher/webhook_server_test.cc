@@ -367,6 +367,32 @@ TEST_F(WebhookServerTest, ServesPostsOnOneKeepAliveConnectionWithBodyAndHeaders)
   EXPECT_EQ(calls_.load(), 3);
 }
 
+TEST_F(WebhookServerTest, AnswersExpectContinueBeforeTheBodyAndRefusesOversizeWithout) {
+  WebhookServerConfig config = TestConfig();
+  config.max_body_bytes = 4096;
+  StartServer(config);
+  const std::string body(2000, 'b');
+  RawHttpClient client(port());
+  ASSERT_TRUE(client.Send("POST /hook HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                          "Content-Length: 2000\r\n\r\n"));
+  auto interim = client.Read(/*head=*/true);  // before any body byte was sent
+  ASSERT_TRUE(interim);
+  EXPECT_EQ(interim->status, 100);
+  ASSERT_TRUE(client.Send(body));
+  auto res = client.Read();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, "/hook  " + body);
+
+  RawHttpClient big(port());
+  ASSERT_TRUE(big.Send("POST /hook HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                       "Content-Length: 5000\r\n\r\n"));
+  res = big.Read();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413);  // no 100 first: the client need not send the body
+  EXPECT_EQ(calls_.load(), 1);
+}
+
 TEST_F(WebhookServerTest, UnknownPathIs404AndOtherMethodsAre405) {
   StartServer();
   auto res = Exchange(port(), Post("/webhooks/other", "{}"));
