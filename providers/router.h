@@ -31,7 +31,9 @@ class Router {
  public:
   // A non-owning, non-allocating reference to `bool(const Provider&)`: true when the
   // provider may take an attempt now (connected, breaker closed...). The callable must
-  // outlive the Pick call it is passed to.
+  // outlive the Pick call it is passed to. Pick calls it for every candidate it weighs,
+  // not only the one it returns, so it must have no side effects: a breaker's half-open
+  // probe is counted (Allow) on the provider Pick returned, after the call.
   class AvailableFn {
    public:
     template <typename F, typename = std::enable_if_t<
