@@ -16,6 +16,15 @@ constexpr std::chrono::milliseconds kUnavailableRetry{500};
 // all: bounds the script's work; the rest stay queued for the next call.
 constexpr uint32_t kMaxOfferPerQueue = 1024;
 constexpr size_t kMaxHeldPerBatch = 4096;
+// Replays of jobs another live worker holds are asked about again this often.
+constexpr std::chrono::milliseconds kRecheck{2000};
+// The worker's heartbeat: refreshed this often, lapses after kHeartbeatTtl (so a dead
+// worker's jobs are recovered that long after it stopped, at the latest).
+constexpr std::chrono::milliseconds kHeartbeatEvery{2000};
+constexpr std::chrono::milliseconds kHeartbeatTtl{10000};
+// Settled entries kept for removal while Redis is unreachable; beyond this they are
+// dropped (the ledger hash expires by itself).
+constexpr size_t kMaxSettledBacklog = 1'000'000;
 
 // Tokens are charged in segments: a 3-part SMS costs 3 (DOMAIN.md). LMS and the
 // other channels are one message each.
@@ -35,6 +44,7 @@ AdmissionStage::Clock::time_point AdmissionStage::next_due() const {
   Clock::time_point due = unavailable_.empty() ? Clock::time_point::max() : unavailable_due_;
   for (const auto& [key, queue] : queues_)
     if (!queue.jobs.empty()) due = std::min(due, queue.due);
+  if (!in_progress_.jobs.empty()) due = std::min(due, in_progress_.due);
   return due;
 }
 
@@ -78,6 +88,15 @@ void AdmissionStage::TakeDueQueues(Clock::time_point now) {
   if (!unavailable_.empty() && unavailable_due_ <= now) {
     while (!unavailable_.empty() && batch_.size() < kMaxHeldPerBatch) {
       auto node = unavailable_.extract(unavailable_.begin());
+      arrivals_.push_back(node.key());
+      batch_.push_back(std::move(node.mapped()));
+      source_.push_back(nullptr);
+      --held_count_;
+    }
+  }
+  if (!in_progress_.jobs.empty() && in_progress_.due <= now) {
+    while (!in_progress_.jobs.empty() && batch_.size() < kMaxHeldPerBatch) {
+      auto node = in_progress_.jobs.extract(in_progress_.jobs.begin());
       arrivals_.push_back(node.key());
       batch_.push_back(std::move(node.mapped()));
       source_.push_back(nullptr);
@@ -150,11 +169,23 @@ void AdmissionStage::Admit(std::vector<std::unique_ptr<JobContext>>& incoming,
     const ratelimit::Decision& decision = decisions_[i];
     switch (decision.verdict) {
       case ratelimit::Verdict::kAdmit:
+        EnterLedger(*batch_[i]);
         result.admitted.push_back(std::move(batch_[i]));
         if (source_[i]) ++source_[i]->passed_now;
         break;
       case ratelimit::Verdict::kOptedOut:
+        EnterLedger(*batch_[i]);
         result.opted_out.push_back(std::move(batch_[i]));
+        if (source_[i]) ++source_[i]->passed_now;
+        break;
+      case ratelimit::Verdict::kRecovered:
+        EnterLedger(*batch_[i]);
+        result.recovered.push_back(std::move(batch_[i]));
+        if (source_[i]) ++source_[i]->passed_now;
+        break;
+      case ratelimit::Verdict::kInProgress:
+        if (in_progress_.jobs.empty()) in_progress_.due = now + kRecheck;
+        Enqueue(in_progress_, arrivals_[i], std::move(batch_[i]));
         if (source_[i]) ++source_[i]->passed_now;
         break;
       case ratelimit::Verdict::kDuplicate:
@@ -201,6 +232,34 @@ void AdmissionStage::Admit(std::vector<std::unique_ptr<JobContext>>& incoming,
     queue.refused_now = false;
     it = queue.jobs.empty() ? queues_.erase(it) : std::next(it);
   }
+}
+
+void AdmissionStage::EnterLedger(const JobContext& job) {
+  if (!admission_.has_ledger() || job.offset < 0) return;
+  ledger_[HandoffToken(job.topic_index, job.partition, job.offset)] =
+      ratelimit::LedgerEntry{job.job.tenant, ratelimit::Admission::LedgerHash(job.job.id)};
+}
+
+void AdmissionStage::Settled(uint64_t token) {
+  auto it = ledger_.find(token);
+  if (it == ledger_.end()) return;
+  if (settled_.size() < kMaxSettledBacklog) settled_.push_back(std::move(it->second));
+  ledger_.erase(it);
+}
+
+void AdmissionStage::Tick() {
+  if (!admission_.has_ledger()) return;
+  const auto now = Clock::now();
+  if (now >= next_heartbeat_) {
+    // A failure is retried at the next tick; the heartbeat's TTL leaves several tries.
+    if (!admission_.Heartbeat(kHeartbeatTtl)) next_heartbeat_ = now + kHeartbeatEvery;
+  }
+  if (!settled_.empty() && redis_available_ && !admission_.Settle(settled_)) settled_.clear();
+}
+
+void AdmissionStage::Retire() {
+  Tick();
+  if (admission_.has_ledger()) admission_.Retire();
 }
 
 }  // namespace bulkd::dispatcher

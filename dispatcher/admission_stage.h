@@ -11,6 +11,13 @@
 // bucket refuses again. So a saturated bucket costs about one refusal per round trip, not
 // one per waiting job, whatever the backlog; workers sharing the bucket each settle on
 // their share.
+//
+// In-flight ledger (when the Admission has a worker id): every job admitted, suppressed
+// or recovered here stays in the Redis ledger until Settled() is called with its hand-off
+// token (its terminal event is durable); Tick() keeps this worker's heartbeat and removes
+// settled entries in one round trip. A replay of a job a live worker still holds is kept
+// back (re-asked every 2 s) instead of being dropped, so it cannot lose its terminal event
+// if that worker dies.
 #pragma once
 
 #include <chrono>
@@ -31,10 +38,13 @@ struct AdmissionResult {
   std::vector<std::unique_ptr<JobContext>> admitted;    // go to the send shard
   std::vector<std::unique_ptr<JobContext>> opted_out;   // end "suppressed"
   std::vector<std::unique_ptr<JobContext>> duplicates;  // replays: already handled
+  // Replays of jobs whose worker died before ending them: this worker must end them.
+  std::vector<std::unique_ptr<JobContext>> recovered;
   void Clear() {
     admitted.clear();
     opted_out.clear();
     duplicates.clear();
+    recovered.clear();
   }
 };
 
@@ -66,6 +76,15 @@ class AdmissionStage {
   Clock::time_point next_due() const;
   const AdmissionStageStats& stats() const { return stats_; }
 
+  // The job with this hand-off token reached its durable terminal event or DLQ record.
+  void Settled(uint64_t token);
+  // Heartbeat (every kHeartbeatEvery) and settled ledger entries to Redis. Blocks for a
+  // round trip when there is something to send; call from the consumer loop.
+  void Tick();
+  // Graceful exit: this worker's heartbeat is removed, so replays of jobs it did not end
+  // are recovered by their next owner at once.
+  void Retire();
+
  private:
   struct Held {
     uint64_t arrival;  // order in which the job first reached the gate
@@ -89,6 +108,7 @@ class AdmissionStage {
   void Enqueue(WaitQueue& queue, uint64_t arrival, std::unique_ptr<JobContext> job);
   void TakeDueQueues(Clock::time_point now);
   void HoldUnavailable(uint64_t arrival, std::unique_ptr<JobContext> job);
+  void EnterLedger(const JobContext& job);
 
   ratelimit::Admission& admission_;
   std::string route_name_;
@@ -98,7 +118,13 @@ class AdmissionStage {
   // Jobs held while Redis was unreachable, retried after a pause, by arrival.
   std::map<uint64_t, std::unique_ptr<JobContext>> unavailable_;
   Clock::time_point unavailable_due_ = Clock::time_point::max();
+  // Replays of jobs a live worker still works on, asked about again every kRecheck.
+  WaitQueue in_progress_;
   size_t held_count_ = 0;
+  // Ledger entries by hand-off token, and those settled but not yet removed in Redis.
+  std::unordered_map<uint64_t, ratelimit::LedgerEntry> ledger_;
+  std::vector<ratelimit::LedgerEntry> settled_;
+  Clock::time_point next_heartbeat_{};
   uint64_t next_arrival_ = 0;
   AdmissionStageStats stats_;
   // Reused per batch.

@@ -2,14 +2,17 @@
 // joins the consumer group on bulkd.jobs and runs until SIGINT/SIGTERM, then drains
 // open jobs for up to 20 s and commits.
 #include <signal.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cctype>
 #include <cstdio>
 #include <optional>
+#include <random>
 #include <thread>
 
 #include "core/clock.h"
@@ -60,6 +63,17 @@ bulkd::providers::http::AlimtalkConfig AlimtalkSettings(const bulkd::dispatcher:
 
 // SIGHUP: reads the config file again and applies its rate-limit rules to the next
 // admission batch; everything else needs a restart. A bad file keeps the old rules.
+// Unique per process: host name (sanitised, shortened), pid and 32 random bits.
+std::string WorkerId() {
+  char host[65] = {};
+  gethostname(host, sizeof host - 1);
+  std::string id;
+  for (const char* c = host; *c && id.size() < 32; ++c)
+    id.push_back(std::isalnum(static_cast<unsigned char>(*c)) || *c == '-' ? *c : '_');
+  std::random_device random;
+  return fmt::format("{}-{}-{:08x}", id.empty() ? "bulkd" : id, getpid(), random());
+}
+
 void WatchForReload(const std::string& config_path, bulkd::ratelimit::Admission* admission) {
   while (!g_stop.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -165,6 +179,10 @@ int Run(const std::string& config_path) {
     ratelimit::AdmissionConfig admission_config;
     admission_config.key_prefix = config.redis.key_prefix;
     admission_config.dedupe_window = std::chrono::seconds(config.ratelimit.dedupe_window_s);
+    // A fresh identity per process: a restarted worker recovers the jobs its previous
+    // life left in the in-flight ledger like any other owner would.
+    admission_config.worker_id = WorkerId();
+    spdlog::info("bulkd: worker id {}", admission_config.worker_id);
     std::vector<ratelimit::Rule> rules;
     for (const auto& r : config.ratelimit.rules) rules.push_back({r.scope, r.name, r.rate_per_sec, r.burst});
     admission = std::make_unique<ratelimit::Admission>(*redis, admission_config, rules);

@@ -92,6 +92,7 @@ void Pipeline::Run(const std::atomic<bool>& stop, int drain_timeout_ms) {
     consumer.PollBatch(batch, 1, 20);  // serves rebalances; paused, so no records
     ApplyHandoffs();
   }
+  if (parts_.admission) parts_.admission->Retire();
   spdlog::info("pipeline: stopped unfinished={}", unfinished());
 }
 
@@ -243,6 +244,14 @@ void Pipeline::Admit(std::vector<std::unique_ptr<JobContext>>& jobs) {
   // A replay of a job already claimed: its own outcome is (or will be) published by
   // whoever claimed it, so this record is simply done.
   for (const auto& job : result.duplicates) MarkDone(job->topic_index, job->partition, job->offset);
+  // Its worker died before ending it: it may have reached the person, so it is ended
+  // here, never resent.
+  for (const auto& job : result.recovered) {
+    parts_.events->Publish(*job, core::EventType::kFailed,
+                           {"", "", "WORKER_LOST",
+                            "the worker sending it stopped before its outcome was known; "
+                            "not resent to avoid a duplicate"});
+  }
   if (!result.admitted.empty()) parts_.shard->Submit(std::move(result.admitted));
 }
 
@@ -261,7 +270,11 @@ void Pipeline::MarkDone(uint8_t topic_index, int32_t partition, int64_t offset) 
 void Pipeline::ApplyHandoffs() {
   acked_.clear();
   parts_.handoffs->TakeAll(acked_);
-  for (uint64_t token : acked_) MarkDone(TokenTopic(token), TokenPartition(token), TokenOffset(token));
+  for (uint64_t token : acked_) {
+    MarkDone(TokenTopic(token), TokenPartition(token), TokenOffset(token));
+    if (parts_.admission) parts_.admission->Settled(token);
+  }
+  if (parts_.admission) parts_.admission->Tick();
   if (touched_.empty()) return;
   std::sort(touched_.begin(), touched_.end());
   touched_.erase(std::unique(touched_.begin(), touched_.end()), touched_.end());

@@ -3,6 +3,8 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
@@ -88,6 +90,8 @@ std::string_view ToString(Verdict verdict) {
     case Verdict::kOptedOut: return "opted_out";
     case Verdict::kWait: return "wait";
     case Verdict::kUnavailable: return "unavailable";
+    case Verdict::kInProgress: return "in_progress";
+    case Verdict::kRecovered: return "recovered";
   }
   return "unknown";
 }
@@ -120,6 +124,13 @@ Admission::Admission(RedisConnection& redis, AdmissionConfig config, std::vector
     throw std::invalid_argument("ratelimit.dedupe_min_shards/max_shards: need 1 <= min <= max");
   }
   if (config_.max_wait.count() < 1) throw std::invalid_argument("ratelimit.max_wait must be > 0");
+  if (config_.worker_id.size() > 64 ||
+      !std::all_of(config_.worker_id.begin(), config_.worker_id.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+      })) {
+    throw std::invalid_argument("admission worker_id: at most 64 of [A-Za-z0-9_.-]");
+  }
+  if (config_.ledger_shards < 1) throw std::invalid_argument("admission ledger_shards must be >= 1");
   std::string error;
   if (!SetRules(std::move(rules), &error)) throw std::invalid_argument(error);
 }
@@ -223,7 +234,7 @@ std::error_code Admission::Admit(std::span<const AdmissionRequest> batch,
   msg_begin[batch.size()] = static_cast<uint32_t>(script_idx.size());
 
   // Pass 2: the EVALSHA command, formatted straight into the reusable batch buffer.
-  const size_t argc = 3 + 10 + tenants_.size() + 3 * buckets.size() + 7 * batch.size() +
+  const size_t argc = 3 + 12 + tenants_.size() + 3 * buckets.size() + 7 * batch.size() +
                       script_idx.size();
   std::string ack_key;
   if (!batch_key.empty()) ack_key = config_.key_prefix + "admit-ack:" + std::string(batch_key);
@@ -242,6 +253,8 @@ std::error_code Admission::Admit(std::span<const AdmissionRequest> batch,
   command_.AddArg(Number(tenants_.size()).view());
   command_.AddArg(Number(buckets.size()).view());
   command_.AddArg(Number(batch.size()).view());
+  command_.AddArg(config_.worker_id);
+  command_.AddArg(Number(config_.ledger_shards).view());
   for (std::string_view t : tenants_) command_.AddArg(t);
   for (const BucketArgs& b : buckets) {
     command_.AddArg(b.key);
@@ -286,6 +299,8 @@ std::error_code Admission::Admit(std::span<const AdmissionRequest> batch,
       case 'A': d.verdict = Verdict::kAdmit, ++admitted; break;
       case 'D': d.verdict = Verdict::kDuplicate, ++duplicates; break;
       case 'O': d.verdict = Verdict::kOptedOut, ++opted_out; break;
+      case 'P': d.verdict = Verdict::kInProgress, ++duplicates; break;
+      case 'R': d.verdict = Verdict::kRecovered, ++duplicates; break;
       case 'W': {
         uint32_t ms = 0, k = 0;
         auto r1 = std::from_chars(s.data() + pos, s.data() + s.size(), ms);
@@ -315,6 +330,45 @@ std::error_code Admission::Admit(std::span<const AdmissionRequest> batch,
   stats_.opted_out += opted_out;
   stats_.waits += waits;
   return {};
+}
+
+uint64_t Admission::LedgerHash(std::string_view job_id) {
+  return XXH3_64bits(job_id.data(), job_id.size());
+}
+
+std::error_code Admission::Settle(std::span<const LedgerEntry> entries) {
+  if (config_.worker_id.empty() || entries.empty()) return {};
+  RedisBatch batch;
+  std::string key;
+  for (const LedgerEntry& entry : entries) {
+    const uint32_t selector = static_cast<uint32_t>(entry.hash >> 32);
+    key.assign(config_.key_prefix).append("flight:").append(entry.tenant).push_back(':');
+    key.append(Number(selector % config_.ledger_shards).view());
+    const Number field(static_cast<int64_t>(entry.hash));
+    batch.Append({"HDEL", key, field.view()});
+  }
+  std::vector<RedisReply> replies;
+  if (auto ec = redis_.Execute(batch, &replies)) return ec;
+  for (const RedisReply& reply : replies)
+    if (reply.is_error()) return reply.error();
+  return {};
+}
+
+std::error_code Admission::Heartbeat(std::chrono::milliseconds ttl) {
+  if (config_.worker_id.empty()) return {};
+  const std::string key = config_.key_prefix + "worker:" + config_.worker_id;
+  const Number ms(ttl.count());
+  auto reply = redis_.Command({"SET", key, "1", "PX", ms.view()});
+  if (!reply) return reply.error();
+  return reply.value().is_error() ? reply.value().error() : std::error_code{};
+}
+
+std::error_code Admission::Retire() {
+  if (config_.worker_id.empty()) return {};
+  const std::string key = config_.key_prefix + "worker:" + config_.worker_id;
+  auto reply = redis_.Command({"DEL", key});
+  if (!reply) return reply.error();
+  return reply.value().is_error() ? reply.value().error() : std::error_code{};
 }
 
 Result<bool> Admission::Release(std::string_view tenant, std::string_view job_id) {

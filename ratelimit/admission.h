@@ -36,6 +36,14 @@
 // Rate 0 with burst N is a fixed quota of N. A message costing more than a bucket's burst
 // passes when that bucket is full and leaves it in debt, so it is not starved forever.
 //
+// In-flight ledger (with a worker id): a claim also enters the job in
+// `flight:{tenant}:{shard}` under this worker's id, until Settle() removes it once the
+// job's terminal event is durable. A replayed claimed job is then kDuplicate only if its
+// entry is gone (finished); kInProgress while the claiming worker is alive (its
+// `worker:{id}` key, kept by Heartbeat(), exists: hold the replay and ask again); and
+// kRecovered when that worker is gone: the entry now names this worker, which must end
+// the job itself. Ledger hashes expire two dedupe windows after their last claim.
+//
 // Keys are not declared to EVALSHA: one Redis (or one cluster slot) only.
 #pragma once
 
@@ -81,7 +89,11 @@ struct AdmissionRequest {
   std::span<const BucketRef> buckets;  // duplicates in the list are charged once
 };
 
-enum class Verdict : uint8_t { kAdmit, kDuplicate, kOptedOut, kWait, kUnavailable };
+enum class Verdict : uint8_t {
+  kAdmit, kDuplicate, kOptedOut, kWait, kUnavailable,
+  kInProgress,  // a replay of a job another live worker (or this one) still works on
+  kRecovered,   // a replay of a job whose worker is gone: now this worker's to end
+};
 std::string_view ToString(Verdict verdict);  // "admit", "duplicate", ...
 
 struct Decision {
@@ -98,6 +110,16 @@ struct AdmissionConfig {
   std::chrono::milliseconds max_wait{60'000};       // cap on retry_after_ms (rate 0 -> cap)
   std::chrono::milliseconds batch_key_ttl{300'000};  // how long a batch_key replays
   bool optout_applies_to_info = true;               // false: only kAd jobs are checked
+  // Identity of this worker process in the in-flight ledger; "" = no ledger (a replay of
+  // a claimed job is always kDuplicate). At most 64 bytes of [A-Za-z0-9_.-].
+  std::string worker_id;
+  uint32_t ledger_shards = 64;  // hashes per tenant
+};
+
+// A job entered in the in-flight ledger, for Settle().
+struct LedgerEntry {
+  std::string tenant;
+  uint64_t hash = 0;  // LedgerHash(job id)
 };
 
 // Counters for metrics; readable from any thread.
@@ -129,6 +151,17 @@ class Admission {
   // admitted again. Tokens are not refunded. Blocks one round trip.
   Result<bool> Release(std::string_view tenant, std::string_view job_id);
 
+  // The ledger field of a job id (the dedupe claim's 64-bit hash).
+  static uint64_t LedgerHash(std::string_view job_id);
+  // Removes finished jobs from the in-flight ledger, in one pipelined round trip.
+  // Blocks. No-op without a worker id.
+  std::error_code Settle(std::span<const LedgerEntry> entries);
+  // Marks this worker alive for `ttl` (`worker:{id}`); call well within ttl. Blocks.
+  std::error_code Heartbeat(std::chrono::milliseconds ttl);
+  // Marks this worker gone at once (graceful exit): replays of what it did not finish are
+  // recovered by the next owner without waiting for the heartbeat to lapse. Blocks.
+  std::error_code Retire();
+
   // Replaces the rules; the next Admit uses them. Thread-safe. Returns false (and keeps
   // the old rules) if a rule is invalid, with the reason in *error.
   bool SetRules(std::vector<Rule> rules, std::string* error = nullptr);
@@ -136,6 +169,7 @@ class Admission {
   static std::string ValidateRules(std::span<const Rule> rules);
 
   const AdmissionStats& stats() const { return stats_; }
+  bool has_ledger() const { return !config_.worker_id.empty(); }
 
  private:
   struct RuleSet;

@@ -6,11 +6,15 @@ namespace bulkd::ratelimit::internal {
 
 // ARGV: 1 prefix, 2 dedupe window (s), 3 min shards, 4 max shards, 5 max wait (ms),
 // 6 batch ack key ("" = none), 7 ack ttl (ms), 8 T tenants, 9 B buckets, 10 N messages,
-// then T tenant names, then B x (bucket key, rate/s, burst), then per message:
+// 11 worker id ("" = no in-flight ledger), 12 ledger shards, then T tenant names, then B x (bucket key, rate/s, burst), then per message:
 // tenant index (1-based), hash (signed 64-bit decimal), selector (uint32), recipient,
 // flags (1 = check opt-out), cost, M, then M bucket indices (1-based).
-// Returns one string: per message 'A' | 'D' | 'O' | 'W<ms>:<k>;' (k = 0-based position in
-// the message's bucket list).
+// Returns one string: per message 'A' | 'D' | 'O' | 'P' | 'R' | 'W<ms>:<k>;' (k = 0-based
+// position in the message's bucket list). With a worker id, every claim is also entered in
+// the in-flight ledger `flight:{tenant}:{shard}` (field = hash, value = worker id) until
+// the worker settles it; a replay of a claimed job is then 'D' when the ledger has no entry
+// (finished), 'P' when its worker is alive (`worker:{id}` exists: still in progress), and
+// 'R' when that worker is gone: the entry is taken over by this worker (recovered).
 inline constexpr char kAdmitScript[] = R"lua(
 local prefix = ARGV[1]
 local window = tonumber(ARGV[2])
@@ -23,6 +27,10 @@ if ack_key ~= '' then
   if done then return done end
 end
 local nt, nb, nm = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+local worker = ARGV[11]
+local ledger_shards = tonumber(ARGV[12])
+local ledger_ttl_ms = window * 2000
+local ledger_touched = {}
 
 local time = redis.call('TIME')
 local now_s = tonumber(time[1])
@@ -31,7 +39,7 @@ local gen = math.floor(now_s / window)
 local gen_expire_ms = (gen + 2) * window * 1000
 local sweep_key = prefix .. 'dedupe:sweep'
 
-local i = 11
+local i = 13
 local tenants = {}
 for t = 1, nt do
   local name = ARGV[i]
@@ -152,11 +160,31 @@ for m = 1, nm do
     local h = ARGV[p + 1]
     local sel = tonumber(ARGV[p + 2])
     local skey = T.cur .. (sel % T.n)
+    local fkey
+    if worker ~= '' then fkey = prefix .. 'flight:' .. T.name .. ':' .. (sel % ledger_shards) end
     if (T.pn and redis.call('SISMEMBER', T.prev .. (sel % T.pn), h) == 1) or
        redis.call('SADD', skey, h) == 0 then
       out[m] = 'D'
+      if fkey then
+        local owner = redis.call('HGET', fkey, h)
+        if owner then
+          if owner ~= worker and redis.call('EXISTS', prefix .. 'worker:' .. owner) == 0 then
+            redis.call('HSET', fkey, h, worker)
+            out[m] = 'R'
+          else
+            out[m] = 'P'
+          end
+        end
+      end
     else
       T.claims = T.claims + 1
+      if fkey then
+        redis.call('HSET', fkey, h, worker)
+        if not ledger_touched[fkey] then
+          ledger_touched[fkey] = true
+          redis.call('PEXPIRE', fkey, ledger_ttl_ms)
+        end
+      end
       if opted[m] then
         out[m] = 'O'
       else

@@ -199,6 +199,71 @@ TEST_F(AdmissionTest, ReplayedJobIsADuplicateAcrossAndWithinBatches) {
   EXPECT_EQ(admission_->stats().duplicates.load(), 4u);
 }
 
+TEST_F(AdmissionTest, LedgerKeepsReplaysOfUnfinishedJobsAndRecoversThoseOfDeadWorkers) {
+  AdmissionConfig a_config;
+  a_config.worker_id = "worker-a";
+  Admission a(redis_, a_config, {});
+  AdmissionConfig b_config;
+  b_config.worker_id = "worker-b";
+  Make({}, b_config);  // admission_ is worker b
+  ASSERT_FALSE(a.Heartbeat(10s));
+  ASSERT_FALSE(admission_->Heartbeat(10s));
+
+  // Worker a claims three jobs and finishes one of them.
+  const std::vector<Msg> jobs = Jobs("j", 3);
+  std::vector<std::vector<BucketRef>> none(jobs.size());
+  std::vector<AdmissionRequest> requests;
+  for (size_t i = 0; i < jobs.size(); ++i)
+    requests.push_back({jobs[i].tenant, jobs[i].id, jobs[i].to, jobs[i].kind, 1, none[i]});
+  std::vector<Decision> out(jobs.size());
+  ASSERT_FALSE(a.Admit(requests, out));
+  for (const Decision& d : out) ASSERT_EQ(d.verdict, Verdict::kAdmit);
+  const LedgerEntry finished{"shop1", Admission::LedgerHash("j0")};
+  ASSERT_FALSE(a.Settle({&finished, 1}));
+
+  // Replayed to b while a lives: j0 is done, j1 and j2 are a's to finish.
+  auto ds = Run(jobs);
+  EXPECT_EQ(ds[0].verdict, Verdict::kDuplicate);
+  EXPECT_EQ(ds[1].verdict, Verdict::kInProgress);
+  EXPECT_EQ(ds[2].verdict, Verdict::kInProgress);
+
+  // a finishes j1, then dies: j2 becomes b's to end, exactly once.
+  const LedgerEntry j1{"shop1", Admission::LedgerHash("j1")};
+  ASSERT_FALSE(a.Settle({&j1, 1}));
+  ASSERT_FALSE(a.Retire());
+  ds = Run(jobs);
+  EXPECT_EQ(ds[0].verdict, Verdict::kDuplicate);
+  EXPECT_EQ(ds[1].verdict, Verdict::kDuplicate);
+  EXPECT_EQ(ds[2].verdict, Verdict::kRecovered);
+  ds = Run(jobs);  // b holds it now (alive): another replay waits for b
+  EXPECT_EQ(ds[2].verdict, Verdict::kInProgress);
+  const LedgerEntry j2{"shop1", Admission::LedgerHash("j2")};
+  ASSERT_FALSE(admission_->Settle({&j2, 1}));
+  EXPECT_EQ(Run(jobs)[2].verdict, Verdict::kDuplicate);
+  // Nothing stays in the ledger once every job is settled.
+  EXPECT_EQ(server_.Command({"EVAL", "return #redis.call('KEYS', ARGV[1])", "0", "bulkd:flight:*"}), "0");
+}
+
+TEST_F(AdmissionTest, LedgerEntryOfASuppressedJobIsKeptUntilSettled) {
+  AdmissionConfig config;
+  config.worker_id = "worker-b";
+  Make({}, config);
+  server_.Command({"SADD", "bulkd:optout:shop1", "+821012345678"});
+  EXPECT_EQ(Run(Jobs("s", 1))[0].verdict, Verdict::kOptedOut);
+  // Not settled and the worker is not alive (no heartbeat): a replay is recovered, so
+  // the job still gets its one terminal event.
+  EXPECT_EQ(Run(Jobs("s", 1))[0].verdict, Verdict::kInProgress);  // b itself holds it
+  AdmissionConfig other;
+  other.worker_id = "worker-c";
+  Admission c(redis_, other, {});
+  const std::vector<Msg> job = Jobs("s", 1);
+  std::vector<BucketRef> none;
+  const AdmissionRequest request{job[0].tenant, job[0].id, job[0].to, job[0].kind, 1, none};
+  Decision d;
+  ASSERT_FALSE(c.Admit({&request, 1}, {&d, 1}));
+  EXPECT_EQ(d.verdict, Verdict::kRecovered);
+}
+
 TEST_F(AdmissionTest, DuplicateChargesNoBucket) {
   Make({{"tenant", "*", 0, 10}});
   EXPECT_EQ(Count(Run(Jobs("d", 3)), Verdict::kAdmit), 3);
