@@ -21,6 +21,8 @@ constexpr uint8_t kDataCodingUcs2 = 0x08;
 constexpr uint8_t kDataCodingKsc5601 = 0x0E;
 constexpr size_t kKoreanSmsBytes = 90;    // DOMAIN.md: SMS body limit in EUC-KR bytes
 constexpr size_t kKoreanLmsBytes = 2000;
+// Final receipts kept while their submit_sm_resp may still come (bounded memory).
+constexpr size_t kMaxEarlyReceipts = 65536;
 
 std::shared_ptr<spdlog::logger> Log() {
   static const std::shared_ptr<spdlog::logger> logger = [] {
@@ -282,6 +284,17 @@ void SmsProvider::OnSubmitResult(uint64_t submit_cookie, const SubmitOutcome& ou
         part.id = CanonicalMessageId(outcome.message_id, IdBase::kText);
         awaiting_[part.id] = ref;
         part.request = SubmitRequest{};  // never resent: drop the bytes
+        if (!early_receipts_.empty()) {
+          auto eit = early_receipts_.find(part.id);
+          if (eit != early_receipts_.end()) {  // its receipt overtook this response
+            const EarlyReceipt early = std::move(eit->second);
+            early_receipts_.erase(eit);
+            awaiting_.erase(part.id);
+            ++stats_.early_receipts_matched;
+            // Cannot end the message: it is not reported accepted before Settle().
+            ApplyFinalReceipt(ref, early.state, early.error);
+          }
+        }
         break;
       case StatusClass::kThrottled:
       case StatusClass::kRetry:
@@ -410,17 +423,39 @@ void SmsProvider::RunDueRetries(bool all) {
 
 void SmsProvider::OnReceipt(const Receipt& receipt) {
   if (!IsFinal(receipt.state)) return;  // ENROUTE/ACCEPTD: a final one follows
-  auto it = awaiting_.find(CanonicalMessageId(receipt.message_id, IdBase::kText));
-  if (it == awaiting_.end()) return;  // not ours, or already ended or timed out
+  std::string id = CanonicalMessageId(receipt.message_id, IdBase::kText);
+  auto it = awaiting_.find(id);
+  if (it == awaiting_.end()) {
+    // Not ours, already ended, or ahead of its submit_sm_resp (likelier with several
+    // binds: the receipt may come on another one). Kept for the response timeout.
+    KeepEarlyReceipt(std::move(id), receipt.state, receipt.error);
+    return;
+  }
   const PartRef ref = it->second;
   awaiting_.erase(it);
+  ApplyFinalReceipt(ref, receipt.state, receipt.error);
+}
+
+void SmsProvider::KeepEarlyReceipt(std::string id, MessageState state, const std::string& error) {
+  const auto now = SteadyClock::now();
+  while (!early_order_.empty() &&
+         (early_order_.front().first <= now || early_receipts_.size() >= kMaxEarlyReceipts)) {
+    early_receipts_.erase(early_order_.front().second);
+    early_order_.pop_front();
+  }
+  if (!early_receipts_.emplace(id, EarlyReceipt{state, error}).second) return;
+  early_order_.emplace_back(now + config_.client.response_timeout, std::move(id));
+  ++stats_.early_receipts;
+}
+
+void SmsProvider::ApplyFinalReceipt(PartRef ref, MessageState state, const std::string& error) {
   auto mit = messages_.find(ref.serial);
   if (mit == messages_.end()) return;
   Message& message = *mit->second;
   Message::Part& part = message.parts[ref.index];
   if (part.final_receipt) return;
   part.final_receipt = true;
-  if (receipt.state == MessageState::kDelivered) {
+  if (state == MessageState::kDelivered) {
     ++message.delivered;
     if (message.accepted_reported && message.delivered == message.parts.size()) {
       ReportFinal(ref.serial, AttemptOutcome::kDelivered, "DELIVRD", "");
@@ -431,8 +466,8 @@ void SmsProvider::OnReceipt(const Receipt& receipt) {
   if (message.parts.size() > 1) {
     detail = "part " + std::to_string(ref.index + 1) + "/" + std::to_string(message.parts.size());
   }
-  if (!receipt.error.empty()) detail += (detail.empty() ? "err:" : " err:") + receipt.error;
-  std::string code(ToString(receipt.state));
+  if (!error.empty()) detail += (detail.empty() ? "err:" : " err:") + error;
+  std::string code(ToString(state));
   if (message.accepted_reported) {
     ReportFinal(ref.serial, AttemptOutcome::kUndelivered, std::move(code), std::move(detail));
   } else if (!message.undelivered) {

@@ -19,7 +19,8 @@
 //    part's code and detail "partially sent N/M"; an unknown outcome ends it kUncertain.
 //  - kDelivered when every part's final receipt is DELIVRD; kUndelivered at the first
 //    part whose final receipt is anything else (later receipts are ignored). Receipts
-//    that come before the last part's acceptance are kept and reported right after it.
+//    that come before the last part's acceptance are kept and reported right after it,
+//    also one that overtakes its own part's submit_sm_resp.
 #pragma once
 
 #include <boost/asio/steady_timer.hpp>
@@ -77,6 +78,9 @@ struct SmsProviderStats {  // monotonic counters, for metrics and tests
   uint64_t partially_sent = 0;  // ended kFailed/kUncertain with some parts accepted
   uint64_t mo_received = 0, mo_optouts = 0;
   uint64_t mo_undecodable = 0;  // dropped: data_coding not text, or a malformed UDH
+  // Final receipts for no known part, kept for client.response_timeout in case their
+  // submit_sm_resp is still coming (at most 65,536), and those it then matched.
+  uint64_t early_receipts = 0, early_receipts_matched = 0;
 };
 
 using InboundHandler = std::function<void(const InboundMessage&)>;
@@ -114,6 +118,8 @@ class SmsProvider final : public Provider {
 
   void OnSubmitResult(uint64_t submit_cookie, const SubmitOutcome& outcome);
   void OnReceipt(const Receipt& receipt);
+  void KeepEarlyReceipt(std::string id, MessageState state, const std::string& error);
+  void ApplyFinalReceipt(PartRef ref, MessageState state, const std::string& error);
   void OnMo(const Pdu& deliver_sm);
   bool SubmitPart(uint64_t serial, Message& message, uint32_t index, size_t bind);
   void Settle(uint64_t serial);  // all parts answered: decide the message's outcome
@@ -142,6 +148,12 @@ class SmsProvider final : public Provider {
   std::unordered_map<uint64_t, std::unique_ptr<Message>> messages_;
   std::unordered_map<uint64_t, PartRef> submits_;      // client cookie -> part
   std::unordered_map<std::string, PartRef> awaiting_;  // canonical message id -> part
+  struct EarlyReceipt {
+    MessageState state;
+    std::string error;
+  };
+  std::unordered_map<std::string, EarlyReceipt> early_receipts_;  // by canonical id
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> early_order_;
   // Accepted messages in acceptance order with the time they stop being kept.
   std::deque<std::pair<std::chrono::steady_clock::time_point, uint64_t>> retention_;
   struct Retry {

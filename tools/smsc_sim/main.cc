@@ -70,6 +70,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"tlv", "text", "both"}));
   app.add_option("--receipt-delay-ms", opt.receipt_delay_ms, "receipt delay after the response");
   app.add_option("--latency-ms", opt.latency_ms, "submit_sm_resp delay");
+  app.add_option("--receipt-lead-ms", opt.receipt_lead_ms,
+                 "send the receipt this long before the submit_sm_resp (<= --latency-ms)");
   app.add_option("--fail-percent", opt.fail_percent, "share answered ESME_RSUBMITFAIL")
       ->check(CLI::Range(0.0, 100.0));
   app.add_option("--undeliv-percent", opt.undeliv_percent, "share of receipts UNDELIV")

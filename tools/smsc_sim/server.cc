@@ -405,7 +405,10 @@ class Session : public std::enable_shared_from_this<Session> {
     RespondSubmit(pdu.sequence_number, smpp::kEsmeROk, id, now);
     if ((pdu.sm.registered_delivery & 0x03) != 0 && can_receive()) {
       PendingReceipt& r = receipts_.emplace_back();
-      r.due = now + std::chrono::milliseconds(opt_.latency_ms + opt_.receipt_delay_ms);
+      r.due = now + std::chrono::milliseconds(
+                        opt_.receipt_lead_ms > 0
+                            ? opt_.latency_ms - std::min(opt_.latency_ms, opt_.receipt_lead_ms)
+                            : opt_.latency_ms + opt_.receipt_delay_ms);
       r.id = id;
       r.undelivered = (opt_.undeliv_part != 0 && part == opt_.undeliv_part) ||
                       (opt_.undeliv_percent > 0 && w_.rng.Percent() < opt_.undeliv_percent);

@@ -31,6 +31,9 @@ struct Options {
   bool receipt_tlvs = true;     // receipted_message_id + message_state TLVs
   bool receipt_text = true;     // `id:... stat:...` text in short_message
   uint32_t receipt_delay_ms = 0;
+  // Receipt this long before the submit_sm_resp instead (at most latency_ms): a receipt
+  // that overtakes its response, as happens across binds.
+  uint32_t receipt_lead_ms = 0;
   uint32_t latency_ms = 0;      // delay of every submit_sm_resp
   double fail_percent = 0;      // answered ESME_RSUBMITFAIL
   double undeliv_percent = 0;   // accepted, receipt UNDELIV

@@ -324,6 +324,32 @@ TEST_F(SmsProviderTest, UndeliveredReceiptBeforeTheLastPartIsAcceptedIsReportedA
   EXPECT_GT(provider_->stats().part_resubmits, 0u);
 }
 
+// The SMSC sends each receipt 20 ms before its submit_sm_resp (as happens when the
+// receipt comes on another bind): the receipt is kept until the response names its id,
+// and the message still reports kAccepted, then kDelivered, once.
+TEST_F(SmsProviderTest, ReceiptThatOvertakesItsSubmitResponseIsStillMatched) {
+  SmscSim sim({"--latency-ms", "30", "--receipt-lead-ms", "20"});
+  Start(Config(sim.port()));
+  constexpr uint64_t kMessages = 20;  // odd cookies one part, even ones three
+  for (uint64_t i = 1; i <= kMessages; ++i) Send(i, Dest(i), i % 2 ? "early" : Repeat("가", 150));
+  ASSERT_TRUE(RunUntil(
+      [&] {
+        for (uint64_t i = 1; i <= kMessages; ++i) {
+          if (!Finished(i)) return false;
+        }
+        return true;
+      },
+      10s));
+  for (uint64_t i = 1; i <= kMessages; ++i) {
+    EXPECT_EQ(Outcomes(i), (std::vector{AttemptOutcome::kAccepted, AttemptOutcome::kDelivered}))
+        << i;
+  }
+  const uint64_t parts = kMessages / 2 * 1 + kMessages / 2 * 3;
+  EXPECT_EQ(provider_->stats().early_receipts, parts);
+  EXPECT_EQ(provider_->stats().early_receipts_matched, parts);
+  EXPECT_EQ(provider_->inflight(), 0u);
+}
+
 TEST_F(SmsProviderTest, MoRepliesReachTheInboundHandler) {
   SmscSim sim({"--mo", "+821012345678,0215881234,ksc5601, 수신거부 ",
                "--mo", "01099998888,0215881234,ucs2,고맙습니다, 잘 받았어요",
