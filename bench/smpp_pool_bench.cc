@@ -75,11 +75,21 @@ Run Drive(uint16_t port, uint32_t binds, uint32_t max_tps, uint64_t total) {
   const auto t0 = Clock::now();
   Clock::time_point t_accepted{};
   refill();
+  uint64_t last_finals = 0;
+  auto last_progress = Clock::now();
   while (finals < total) {
     io.run_one_for(std::chrono::milliseconds(100));
     io.poll();
     refill();
     if (accepted + other >= total && t_accepted == Clock::time_point{}) t_accepted = Clock::now();
+    if (finals != last_finals) {
+      last_finals = finals;
+      last_progress = Clock::now();
+    } else if (Clock::now() - last_progress > std::chrono::seconds(30)) {
+      std::fprintf(stderr, "binds %u: stuck at %llu of %llu final reports\n", binds,
+                   (unsigned long long)finals, (unsigned long long)total);
+      std::exit(2);
+    }
   }
   const auto t1 = Clock::now();
   if (other) std::fprintf(stderr, "binds %u: %llu not delivered\n", binds, (unsigned long long)other);
