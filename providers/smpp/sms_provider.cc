@@ -100,8 +100,20 @@ struct SmsProvider::Message {
   std::vector<Part> parts;
 };
 
+struct SmsProvider::EarlyReceipts {
+  struct Entry {
+    MessageState state;
+    std::string error;
+  };
+  std::unordered_map<std::string, Entry> by_id;  // canonical message id
+  std::deque<std::pair<SteadyClock::time_point, std::string>> order;  // with expiry
+};
+
 SmsProvider::SmsProvider(boost::asio::io_context& io, SmsProviderConfig config)
-    : io_(io), config_(std::move(config)), retry_timer_(io) {
+    : io_(io),
+      config_(std::move(config)),
+      early_(std::make_unique<EarlyReceipts>()),
+      retry_timer_(io) {
   if (config_.max_parts == 0 || config_.max_parts > kMaxParts) {
     throw std::invalid_argument("smpp: max_parts must be 1.." + std::to_string(kMaxParts));
   }
@@ -284,11 +296,11 @@ void SmsProvider::OnSubmitResult(uint64_t submit_cookie, const SubmitOutcome& ou
         part.id = CanonicalMessageId(outcome.message_id, IdBase::kText);
         awaiting_[part.id] = ref;
         part.request = SubmitRequest{};  // never resent: drop the bytes
-        if (!early_receipts_.empty()) {
-          auto eit = early_receipts_.find(part.id);
-          if (eit != early_receipts_.end()) {  // its receipt overtook this response
-            const EarlyReceipt early = std::move(eit->second);
-            early_receipts_.erase(eit);
+        if (!early_->by_id.empty()) {
+          auto eit = early_->by_id.find(part.id);
+          if (eit != early_->by_id.end()) {  // its receipt overtook this response
+            const EarlyReceipts::Entry early = std::move(eit->second);
+            early_->by_id.erase(eit);
             awaiting_.erase(part.id);
             ++stats_.early_receipts_matched;
             // Cannot end the message: it is not reported accepted before Settle().
@@ -438,13 +450,14 @@ void SmsProvider::OnReceipt(const Receipt& receipt) {
 
 void SmsProvider::KeepEarlyReceipt(std::string id, MessageState state, const std::string& error) {
   const auto now = SteadyClock::now();
-  while (!early_order_.empty() &&
-         (early_order_.front().first <= now || early_receipts_.size() >= kMaxEarlyReceipts)) {
-    early_receipts_.erase(early_order_.front().second);
-    early_order_.pop_front();
+  auto& order = early_->order;
+  while (!order.empty() &&
+         (order.front().first <= now || early_->by_id.size() >= kMaxEarlyReceipts)) {
+    early_->by_id.erase(order.front().second);
+    order.pop_front();
   }
-  if (!early_receipts_.emplace(id, EarlyReceipt{state, error}).second) return;
-  early_order_.emplace_back(now + config_.client.response_timeout, std::move(id));
+  if (!early_->by_id.emplace(id, EarlyReceipts::Entry{state, error}).second) return;
+  order.emplace_back(now + config_.client.response_timeout, std::move(id));
   ++stats_.early_receipts;
 }
 

@@ -34,7 +34,6 @@
 
 #include "providers/provider.h"
 #include "providers/smpp/bind_pool.h"
-#include "providers/smpp/client.h"
 #include "providers/smpp/mo.h"
 #include "providers/smpp/segmenter.h"
 
@@ -95,7 +94,7 @@ class SmsProvider final : public Provider {
   bool Serves(core::Channel channel) const override;
   void Start(ReportHandler on_report) override;
   void Stop() override;
-  // Returns false (nothing sent) when the client's queue cannot take every part.
+  // Returns false (nothing sent) when no bind's queue can take every part.
   bool Send(uint64_t cookie, const core::Job& job, core::Channel channel) override;
   bool ready() const override;  // at least one bind is bound
   size_t inflight() const override { return messages_.size(); }
@@ -148,12 +147,8 @@ class SmsProvider final : public Provider {
   std::unordered_map<uint64_t, std::unique_ptr<Message>> messages_;
   std::unordered_map<uint64_t, PartRef> submits_;      // client cookie -> part
   std::unordered_map<std::string, PartRef> awaiting_;  // canonical message id -> part
-  struct EarlyReceipt {
-    MessageState state;
-    std::string error;
-  };
-  std::unordered_map<std::string, EarlyReceipt> early_receipts_;  // by canonical id
-  std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> early_order_;
+  struct EarlyReceipts;  // final receipts ahead of their submit_sm_resp, by id
+  std::unique_ptr<EarlyReceipts> early_;
   // Accepted messages in acceptance order with the time they stop being kept.
   std::deque<std::pair<std::chrono::steady_clock::time_point, uint64_t>> retention_;
   struct Retry {
