@@ -48,21 +48,33 @@ int BindPool::Pick(size_t submits) {
   return best;
 }
 
-// A bind that went down keeps its queue until it is bound again; while others are bound,
-// move that queue to them instead (nothing in it was written, so nothing is sent twice).
+// A bind that is down keeps its queue until it is bound again; while others are bound,
+// the queue moves to them instead (nothing in it was written, so nothing is sent twice):
+// when it goes down, and when another comes up (all were down, e.g. an SMSC restart).
 void BindPool::OnBound(size_t bind, bool bound) {
-  if (!bound && !stopping_ && binds_[bind]->queued() > 0 && this->bound() > 0) {
-    for (SubmitRequest& r : binds_[bind]->TakeQueued()) {
-      const int to = Pick(1);
-      if (to >= 0 && static_cast<size_t>(to) != bind &&
-          binds_[static_cast<size_t>(to)]->Submit(std::move(r))) {
-        ++requeued_;
-        continue;
+  if (!stopping_) {
+    if (!bound) {
+      if (this->bound() > 0) MoveQueue(bind);
+    } else {
+      for (size_t other = 0; other < binds_.size(); ++other) {
+        if (other != bind && !binds_[other]->bound()) MoveQueue(other);
       }
-      binds_[bind]->Submit(std::move(r));  // its own queue was just emptied: it fits
     }
   }
   if (on_bound_) on_bound_(bind, bound);
+}
+
+void BindPool::MoveQueue(size_t from) {
+  if (binds_[from]->queued() == 0 || binds_[from]->stopped()) return;
+  for (SubmitRequest& r : binds_[from]->TakeQueued()) {
+    const int to = Pick(1);
+    if (to >= 0 && static_cast<size_t>(to) != from && binds_[static_cast<size_t>(to)]->bound() &&
+        binds_[static_cast<size_t>(to)]->Submit(std::move(r))) {
+      ++requeued_;
+      continue;
+    }
+    binds_[from]->Submit(std::move(r));  // its own queue was just emptied: it fits
+  }
 }
 
 size_t BindPool::bound() const {

@@ -1,6 +1,6 @@
 // providers/smpp/bind_pool.h — N transceiver binds to one SMPP account used as one: picks
-// the bind for the next message (bound, not throttled, least loaded), hands a dropped
-// bind's queued (never written) requests to the others, and sums the binds' counters.
+// the bind for the next message (bound, not throttled, least loaded), hands the queued
+// (never written) requests of a bind that is down to bound ones, and sums the counters.
 //
 // Thread-safety: like Client, confined to the io_context's thread; never blocks or
 // throws (config errors aside: the constructor throws std::invalid_argument for
@@ -50,6 +50,7 @@ class BindPool {
 
  private:
   void OnBound(size_t bind, bool bound);
+  void MoveQueue(size_t from);  // to bound binds, as far as their queues take it
 
   std::vector<std::unique_ptr<Client>> binds_;
   std::function<void(size_t, bool)> on_bound_;

@@ -126,8 +126,8 @@ SmsProvider::SmsProvider(boost::asio::io_context& io, SmsProviderConfig config)
   handlers.on_mo = [this](const Pdu& deliver_sm) { OnMo(deliver_sm); };
   pool_ = std::make_unique<BindPool>(
       io, config_.client, config_.binds, std::move(handlers), [this](size_t bind, bool bound) {
-        Log()->info("smpp: provider={} bind={} bound={} binds_bound={}/{}", config_.name, bind,
-                    bound, pool_->bound(), pool_->size());
+        Log()->info("smpp: provider={} bind={} bound={} binds_bound={}/{} requeued_total={}",
+                    config_.name, bind, bound, pool_->bound(), pool_->size(), pool_->requeued());
       });
 }
 

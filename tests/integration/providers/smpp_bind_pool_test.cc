@@ -4,6 +4,8 @@
 // bind. The io_context runs in the test thread; every wait is a condition with a deadline.
 #include "providers/smpp/sms_provider.h"
 
+#include <signal.h>
+
 #include <boost/asio.hpp>
 #include <gtest/gtest.h>
 
@@ -324,6 +326,31 @@ TEST_F(SmppBindPoolTest, DroppedBindLosesOnlyItsInFlightPartsWhileTheOthersCarry
   }
   EXPECT_EQ(uncertain, provider_->client_stats().lost_in_flight);
   EXPECT_EQ(provider_->inflight(), 0u);
+}
+
+// The SMSC goes away while messages are queued on both binds (nothing bound, so nothing
+// is written); when it is back, the first bind up takes the other's queue too, and every
+// message is delivered once.
+TEST_F(SmppBindPoolTest, QueuedWorkOfABindThatIsDownGoesToTheFirstBindUp) {
+  auto sim = std::make_unique<SmscSim>(std::vector<std::string>{});
+  const uint16_t port = sim->port();
+  Start(Config(port, 2));
+  sim->process().Signal(SIGKILL);
+  ASSERT_TRUE(sim->process().WaitForExit(5s).has_value());
+  ASSERT_TRUE(RunUntil([&] { return !provider_->ready(); }, 5s));
+  constexpr uint64_t kMessages = 200;
+  for (uint64_t i = 1; i <= kMessages; ++i) Send(i, "later");
+  EXPECT_GT(provider_->binds().bind(0).queued(), 0u);  // spread while both are down
+  EXPECT_GT(provider_->binds().bind(1).queued(), 0u);
+  sim = std::make_unique<SmscSim>(std::vector<std::string>{}, port);
+  ASSERT_TRUE(RunUntil([&] { return AllFinished(kMessages); }, 20s)) << Unfinished(kMessages);
+  for (uint64_t i = 1; i <= kMessages; ++i) {
+    ASSERT_EQ(Outcomes(i), (std::vector{AttemptOutcome::kAccepted, AttemptOutcome::kDelivered}))
+        << i;
+  }
+  EXPECT_GT(provider_->binds().requeued(), 0u);
+  EXPECT_EQ(provider_->client_stats().submits_sent, kMessages);
+  EXPECT_EQ(provider_->client_stats().lost_in_flight, 0u);
 }
 
 // Stop() with parts still in flight: every bind drains its window, sends unbind and gets
