@@ -45,6 +45,8 @@ AdmissionStage::Clock::time_point AdmissionStage::next_due() const {
   for (const auto& [key, queue] : queues_)
     if (!queue.jobs.empty()) due = std::min(due, queue.due);
   if (!in_progress_.jobs.empty()) due = std::min(due, in_progress_.due);
+  // Waiting for room in the send shard: look again shortly.
+  if (!ready_.empty()) due = std::min(due, last_admit_ + std::chrono::milliseconds(2));
   return due;
 }
 
@@ -83,47 +85,46 @@ void AdmissionStage::HoldUnavailable(uint64_t arrival, std::unique_ptr<JobContex
   ++held_count_;
 }
 
-void AdmissionStage::TakeDueQueues(Clock::time_point now) {
+void AdmissionStage::Take(uint64_t arrival, std::unique_ptr<JobContext> job, WaitQueue* source) {
+  arrivals_.push_back(arrival);
+  batch_.push_back(std::move(job));
+  source_.push_back(source);
+  if (source) ++source->offered_now;
+  --held_count_;
+}
+
+void AdmissionStage::TakeDueQueues(Clock::time_point now, size_t limit) {
+  limit = std::min(limit, kMaxHeldPerBatch);
   // Jobs held while Redis was down go first, oldest first.
   if (!unavailable_.empty() && unavailable_due_ <= now) {
-    while (!unavailable_.empty() && batch_.size() < kMaxHeldPerBatch) {
+    while (!unavailable_.empty() && batch_.size() < limit) {
       auto node = unavailable_.extract(unavailable_.begin());
-      arrivals_.push_back(node.key());
-      batch_.push_back(std::move(node.mapped()));
-      source_.push_back(nullptr);
-      --held_count_;
+      Take(node.key(), std::move(node.mapped()), nullptr);
     }
   }
   if (!in_progress_.jobs.empty() && in_progress_.due <= now) {
-    while (!in_progress_.jobs.empty() && batch_.size() < kMaxHeldPerBatch) {
+    while (!in_progress_.jobs.empty() && batch_.size() < limit) {
       auto node = in_progress_.jobs.extract(in_progress_.jobs.begin());
-      arrivals_.push_back(node.key());
-      batch_.push_back(std::move(node.mapped()));
-      source_.push_back(nullptr);
-      --held_count_;
+      Take(node.key(), std::move(node.mapped()), nullptr);
     }
   }
   for (auto& [key, queue] : queues_) {
     if (queue.jobs.empty() || queue.due > now) continue;
-    while (!queue.jobs.empty() && queue.offered_now < queue.offer &&
-           batch_.size() < kMaxHeldPerBatch) {
+    while (!queue.jobs.empty() && queue.offered_now < queue.offer && batch_.size() < limit) {
       auto node = queue.jobs.extract(queue.jobs.begin());
-      arrivals_.push_back(node.key());
-      batch_.push_back(std::move(node.mapped()));
-      source_.push_back(&queue);
-      ++queue.offered_now;
-      --held_count_;
+      Take(node.key(), std::move(node.mapped()), &queue);
     }
   }
 }
 
 void AdmissionStage::Admit(std::vector<std::unique_ptr<JobContext>>& incoming,
-                           AdmissionResult& result) {
+                           AdmissionResult& result, size_t room) {
   batch_.clear();
   arrivals_.clear();
   source_.clear();
   const auto now = Clock::now();
-  TakeDueQueues(now);
+  last_admit_ = now;
+  TakeDueQueues(now, room);
   for (auto& job : incoming) {
     const uint64_t arrival = next_arrival_++;
     // Behind a bucket that is already waiting: queue it there, no round trip.
@@ -134,11 +135,14 @@ void AdmissionStage::Admit(std::vector<std::unique_ptr<JobContext>>& incoming,
         continue;
       }
     }
-    arrivals_.push_back(arrival);
-    batch_.push_back(std::move(job));
-    source_.push_back(nullptr);
+    ready_.emplace(arrival, std::move(job));
+    ++held_count_;
   }
   incoming.clear();
+  while (!ready_.empty() && batch_.size() < room) {
+    auto node = ready_.extract(ready_.begin());
+    Take(node.key(), std::move(node.mapped()), nullptr);
+  }
   if (batch_.empty()) return;
 
   // Views into the jobs; `buckets_` is sized first so spans into it stay valid.

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -64,10 +65,13 @@ class AdmissionStage {
   // `route_name` names the carrier bucket (bucket:carrier:{name}); `metrics` may be null.
   AdmissionStage(ratelimit::Admission& admission, std::string route_name, Metrics* metrics);
 
-  // Decides `incoming` together with the head of every bucket queue whose wait is over.
-  // Jobs a bucket refused, and all jobs while Redis is unreachable (fail closed), are
-  // held. `incoming` is left empty.
-  void Admit(std::vector<std::unique_ptr<JobContext>>& incoming, AdmissionResult& result);
+  // Decides `incoming` together with the head of every bucket queue whose wait is over,
+  // offering at most `room` jobs to Redis (the send shard's free room: a job is claimed
+  // only when it can go); the rest wait here, unclaimed, in arrival order. Jobs a bucket
+  // refused, and all jobs while Redis is unreachable (fail closed), are held.
+  // `incoming` is left empty.
+  void Admit(std::vector<std::unique_ptr<JobContext>>& incoming, AdmissionResult& result,
+             size_t room = SIZE_MAX);
 
   size_t held() const { return held_count_; }
   // False after a failed round trip, until one succeeds.
@@ -106,7 +110,8 @@ class AdmissionStage {
   // The queue of the first of the job's buckets that has one, or null.
   WaitQueue* QueueFor(const core::Job& job);
   void Enqueue(WaitQueue& queue, uint64_t arrival, std::unique_ptr<JobContext> job);
-  void TakeDueQueues(Clock::time_point now);
+  void TakeDueQueues(Clock::time_point now, size_t limit);
+  void Take(uint64_t arrival, std::unique_ptr<JobContext> job, WaitQueue* source);
   void HoldUnavailable(uint64_t arrival, std::unique_ptr<JobContext> job);
   void EnterLedger(const JobContext& job);
 
@@ -118,6 +123,9 @@ class AdmissionStage {
   // Jobs held while Redis was unreachable, retried after a pause, by arrival.
   std::map<uint64_t, std::unique_ptr<JobContext>> unavailable_;
   Clock::time_point unavailable_due_ = Clock::time_point::max();
+  // Jobs not offered yet for want of room in the send shard, by arrival.
+  std::map<uint64_t, std::unique_ptr<JobContext>> ready_;
+  Clock::time_point last_admit_{};
   // Replays of jobs a live worker still works on, asked about again every kRecheck.
   WaitQueue in_progress_;
   size_t held_count_ = 0;

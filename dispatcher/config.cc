@@ -134,6 +134,7 @@ void ReadPipeline(const YAML::Node& node, PipelineConfig& c) {
   ReadSection(node, "pipeline", {
       {"poll_batch", [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.poll_batch, 1, 100000); }},
       {"max_inflight", [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.max_inflight, 1, 10000000); }},
+      {"max_unsent", [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.max_unsent, 1, 10000000); }},
       {"max_submit_attempts",
        [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.max_submit_attempts, 1, 100); }},
       {"retry_base_ms", [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.retry_base_ms, 1, 3600000); }},

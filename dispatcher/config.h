@@ -88,6 +88,10 @@ struct RateLimitConfig {
 struct PipelineConfig {
   size_t poll_batch = 2000;        // records per consumer poll
   size_t max_inflight = 50000;     // consumed but not finished; above it partitions pause
+  // Admitted (claimed, tokens taken) but not yet answered by a provider; above it no more
+  // jobs are admitted. Keeps the claim close to the send: tokens are spent when the job
+  // can go, and a worker that dies leaves at most this many never-sent claims behind.
+  size_t max_unsent = 2048;
   int max_submit_attempts = 5;     // transient SMPP errors, then "failed"
   int retry_base_ms = 200;         // exponential backoff with full jitter
   int retry_max_ms = 30000;

@@ -24,6 +24,7 @@ struct JobContext {
   providers::Provider* provider = nullptr;  // provider of the current attempt
   int64_t sent_steady_ns = 0;               // when the current attempt was sent
   bool accepted = false;                    // provider took it; waiting for a receipt
+  bool answered = false;                    // a provider has answered some attempt
   int64_t receipt_deadline_ns = 0;          // steady clock; 0 while not accepted
 };
 

@@ -235,7 +235,9 @@ void Pipeline::Admit(std::vector<std::unique_ptr<JobContext>>& jobs) {
     return;
   }
   AdmissionResult result;
-  parts_.admission->Admit(jobs, result);
+  const size_t unsent = parts_.shard->unsent();
+  const size_t room = unsent < config_.pipeline.max_unsent ? config_.pipeline.max_unsent - unsent : 0;
+  parts_.admission->Admit(jobs, result, room);
   gates_available_.store(parts_.admission->redis_available(), std::memory_order_relaxed);
   for (const auto& job : result.opted_out) {
     parts_.events->Publish(*job, core::EventType::kSuppressed,

@@ -46,6 +46,7 @@ void SendShard::Stop() {
 
 void SendShard::Submit(std::vector<std::unique_ptr<JobContext>> jobs) {
   open_jobs_.fetch_add(jobs.size(), std::memory_order_relaxed);
+  unsent_.fetch_add(jobs.size(), std::memory_order_relaxed);
   boost::asio::post(io_, [this, jobs = std::move(jobs)]() mutable {
     for (auto& job : jobs) {
       const uint64_t cookie = next_cookie_++;
@@ -132,6 +133,10 @@ void SendShard::OnReport(const AttemptReport& report) {
   auto it = jobs_.find(report.cookie);
   if (it == jobs_.end()) return;  // already finished (e.g. receipt after timeout)
   JobContext& ctx = *it->second;
+  if (!ctx.answered) {
+    ctx.answered = true;
+    unsent_.fetch_sub(1, std::memory_order_relaxed);
+  }
   if (ctx.provider) RecordHealth(ctx.provider, report.outcome);
   const std::string_view channel = core::ToString(ctx.job.channels[ctx.channel_index]);
   const std::string_view provider = ctx.provider ? ctx.provider->name() : "";
@@ -234,6 +239,7 @@ void SendShard::Finish(uint64_t cookie, core::EventType type, std::string_view c
   events_.Publish(ctx, type,
                   {has_channel ? core::ToString(ctx.job.channels[ctx.channel_index]) : "",
                    ctx.provider ? ctx.provider->name() : "", code, detail});
+  if (!ctx.answered) unsent_.fetch_sub(1, std::memory_order_relaxed);
   jobs_.erase(it);
   open_jobs_.fetch_sub(1, std::memory_order_relaxed);
 }

@@ -58,6 +58,9 @@ class SendShard {
 
   // Jobs handed over and not yet at a terminal event. Thread-safe.
   size_t open_jobs() const { return open_jobs_.load(std::memory_order_relaxed); }
+  // Jobs handed over that no provider has answered yet (queued, batching, in a window).
+  // Thread-safe.
+  size_t unsent() const { return unsent_.load(std::memory_order_relaxed); }
   // At least one provider is connected. Thread-safe.
   bool ready() const { return ready_.load(std::memory_order_relaxed); }
 
@@ -93,6 +96,7 @@ class SendShard {
   // so the queue stays sorted).
   std::deque<std::pair<std::chrono::steady_clock::time_point, uint64_t>> receipt_deadlines_;
   std::atomic<size_t> open_jobs_{0};
+  std::atomic<size_t> unsent_{0};
   std::atomic<bool> ready_{false};
   uint64_t jitter_state_ = 0x9E3779B97F4A7C15ull;
 };

@@ -1,0 +1,120 @@
+// End to end through the built binaries: a worker killed with SIGKILL mid-campaign and a
+// new worker taking over. Every job must still end in exactly one terminal event
+// (produced = sum of terminal events) and no number may be submitted twice at the SMSC:
+// the in-flight ledger lets the new worker end the dead worker's unfinished jobs
+// (WORKER_LOST) instead of dropping their replays as duplicates.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <fstream>
+#include <map>
+#include <string>
+
+#include "dispatcher/kafka/producer.h"
+#include "tests/support/child_process.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/smsc_sim.h"
+
+namespace bulkd {
+namespace {
+
+using testing::BuiltBinary;
+using testing::ChildProcess;
+using testing::TempDir;
+
+constexpr int kJobs = 6000;
+
+long Field(const std::string& json, const std::string& name) {
+  const auto at = json.find("\"" + name + "\":");
+  return at == std::string::npos ? -1 : std::stol(json.substr(at + name.size() + 3));
+}
+
+size_t CountLines(const std::string& path) {
+  std::ifstream in(path);
+  size_t n = 0;
+  for (std::string line; std::getline(in, line);) ++n;
+  return n;
+}
+
+TEST(WorkerCrashEndToEndTest, EveryJobEndsOnceWhenAWorkerIsKilledMidCampaign) {
+  TempDir dir;
+  testing::RedisServer redis;
+  ChildProcess broker({BuiltBinary("tools/dev_broker/dev-broker"), "--partitions", "4"});
+  auto bootstrap_line = broker.WaitForLine("bootstrap ", std::chrono::seconds(20));
+  ASSERT_TRUE(bootstrap_line);
+  const std::string bootstrap = testing::TextAfter(*bootstrap_line, "bootstrap ");
+
+  // A slow SMSC (20 ms per answer, receipts after 300 ms) keeps many jobs in flight, so
+  // the kill lands on submitted, accepted and not yet sent jobs alike.
+  const std::string record = dir.path() + "/submits.tsv";
+  ChildProcess smsc({BuiltBinary("tools/smsc_sim/smsc-sim"), "--port", "0", "--receipt-delay-ms",
+                     "300", "--latency-ms", "20", "--record", record});
+  auto smsc_line = smsc.WaitForLine("listening on", std::chrono::seconds(20));
+  ASSERT_TRUE(smsc_line);
+  const std::string smsc_port = testing::TextAfter(*smsc_line, "127.0.0.1:");
+
+  {
+    dispatcher::KafkaConfig kafka;
+    kafka.brokers = bootstrap;
+    dispatcher::KafkaProducer producer(kafka, "crash-producer", [](uint64_t) {});
+    for (int i = 0; i < kJobs; ++i) {
+      char job[256];
+      std::snprintf(job, sizeof job,
+                    R"({"id":"c-%05d","tenant":"shop1","kind":"info","to":"+8210%08d",)"
+                    R"("channels":["sms"],"text":"crash test"})", i, i);
+      producer.Produce("bulkd.jobs", std::to_string(i), job);
+    }
+    ASSERT_TRUE(producer.Flush(30000));
+  }
+
+  const std::string config_file = dir.path() + "/bulkd.yaml";
+  std::ofstream(config_file) << "kafka: {brokers: \"" << bootstrap << "\", group_id: crash}\n"
+                             << "redis: {port: " << redis.port() << "}\n"
+                             << "smpp: {port: " << smsc_port
+                             << ", window: 64, receipt_timeout_s: 5, response_timeout_ms: 2000}\n"
+                             << "pipeline: {max_unsent: 256}\n"
+                             << "admin: {port: 0}\n";
+  auto first = std::make_unique<ChildProcess>(
+      std::vector<std::string>{BuiltBinary("dispatcher/bulkd"), "--config", config_file});
+  ASSERT_TRUE(first->WaitForLine("admin listening on", std::chrono::seconds(20)));
+  ASSERT_TRUE(testing::WaitUntil([&] { return CountLines(record) >= kJobs / 4; },
+                                 std::chrono::seconds(60)));
+  first->Signal(SIGKILL);
+  ASSERT_TRUE(first->WaitForExit(std::chrono::seconds(10)));
+  first.reset();
+  const size_t sent_by_first = CountLines(record);
+
+  ChildProcess second({BuiltBinary("dispatcher/bulkd"), "--config", config_file});
+  ASSERT_TRUE(second.WaitForLine("admin listening on", std::chrono::seconds(20)));
+  ChildProcess report({BuiltBinary("tools/bulkctl/bulkctl"), "report", "--brokers", bootstrap,
+                       "--expect", std::to_string(kJobs), "--timeout", "180", "--json"});
+  auto summary = report.WaitForLine("{", std::chrono::seconds(190));
+  ASSERT_TRUE(summary);
+  RecordProperty("summary", *summary);
+  EXPECT_THAT(*summary, ::testing::HasSubstr("\"finished\":" + std::to_string(kJobs) + ","));
+  EXPECT_THAT(*summary, ::testing::HasSubstr("\"duplicate_terminal_events\":0,"));
+  EXPECT_THAT(*summary, ::testing::HasSubstr("\"complete\":true"));
+  // The jobs the first worker held when it died ended "failed" (WORKER_LOST), not lost.
+  EXPECT_GT(Field(*summary, "failed"), 0) << *summary;
+  EXPECT_EQ(Field(*summary, "delivered") + Field(*summary, "failed") + Field(*summary, "undelivered"),
+            kJobs);
+
+  second.Signal(SIGTERM);
+  EXPECT_EQ(second.WaitForExit(std::chrono::seconds(40)), 0);
+  smsc.Signal(SIGTERM);
+  ASSERT_TRUE(smsc.WaitForExit(std::chrono::seconds(10)));
+  // Nobody got the message twice, and the second worker did send the rest.
+  std::map<std::string, int> submits;
+  {
+    std::ifstream in(record);
+    for (std::string line; std::getline(in, line);) ++submits[line.substr(0, line.find('\t'))];
+  }
+  int twice = 0;
+  for (const auto& [to, count] : submits) twice += count > 1;
+  EXPECT_EQ(twice, 0);
+  EXPECT_GT(submits.size(), sent_by_first);
+}
+
+}  // namespace
+}  // namespace bulkd
