@@ -40,6 +40,13 @@ struct SmppRouteConfig {
   // How long to wait for a delivery receipt before ending the job "undelivered" with
   // code NO_RECEIPT (the offset cannot be committed before the job's terminal event).
   int receipt_timeout_s = 300;
+  int binds = 1;               // transceiver binds to this account (a pool)
+  int max_tps_per_bind = 0;    // submit_sm per second per bind; 0 = no cap
+  int throttle_backoff_ms = 1000;  // a bind pauses this long after THROTTLED/MSGQFUL
+  // Routing: "" serves every job; a carrier ("skt", "kt", "lgu"...) serves jobs whose
+  // carrier hint names it first. Among routes of equal standing, traffic splits by weight.
+  std::string carrier;
+  int weight = 1;
 };
 
 // Kakao Alimtalk through a dealer's HTTP API (NHN Cloud v2.3 shape). Off by default;
@@ -58,6 +65,65 @@ struct KakaoConfig {
   int poll_interval_ms = 2000;  // result polling; 0 = results by webhook only
   bool verify_peer = true;
   std::string ca_file;
+  // Results by signed webhook (bizmsg dealer -> result_webhooks server): the HMAC key
+  // (prefer BULKD_KAKAO_WEBHOOK_SECRET; never logged) and the path. No secret: no route.
+  std::string webhook_secret;
+  std::string webhook_path = "/webhooks/kakao-alimtalk";
+};
+
+// Settings shared by the dealer HTTP adapters (Friendtalk, RCS).
+struct DealerSettings {
+  bool enabled = false;
+  std::string name;       // provider label; default per product
+  std::string base_url = "http://127.0.0.1:10080";
+  std::string secret_key;  // never logged
+  int batch_size = 0;      // 0 = the product's maximum (Friendtalk 1,000, RCS 500)
+  int linger_ms = 5;
+  int max_connections = 4;
+  int request_timeout_ms = 10000;
+  int poll_interval_ms = 2000;  // 0 = results by webhook only
+  bool verify_peer = true;
+  std::string ca_file;
+};
+
+// Kakao Friendtalk / Brand Message (ads to channel friends, 08:00-20:50 only).
+struct FriendtalkSettings {
+  DealerSettings dealer;  // name default "kakao-friendtalk"
+  std::string appkey;
+  std::string sender_key;
+};
+
+// RCS through a dealer (batched JSON shape, providers/http/rcs_provider.h).
+struct RcsSettings {
+  DealerSettings dealer;  // name default "rcs"
+  std::string app_key;
+  std::string brand_id;
+  std::string chatbot_id;
+  std::string unsubscribe_number;  // required for ad jobs
+};
+
+// The generic JSON webhook channel ("webhook" in a job's channels): one signed POST per
+// job to `url` (a contact centre's call-back queue, a CRM).
+struct WebhookChannelConfig {
+  bool enabled = false;
+  std::string name = "webhook";
+  std::string url;
+  std::string secret;  // HMAC-SHA256 key of X-Bulkd-Signature; never logged
+  bool endpoint_dedupes_idempotency_key = false;
+  int max_connections = 8;
+  int request_timeout_ms = 10000;
+  bool verify_peer = true;
+  std::string ca_file;
+};
+
+// The HTTP server bulkd runs for providers' result webhooks (Kakao results). Started
+// only when a provider has a webhook route (kakao.webhook_secret set).
+struct ResultWebhooksConfig {
+  std::string bind = "127.0.0.1";  // "0.0.0.0" to face the dealer
+  uint16_t port = 9465;            // 0 picks a free port (printed at start-up)
+  size_t max_body_bytes = 4 << 20;
+  int request_timeout_ms = 10000;
+  size_t max_connections = 64;
 };
 
 // Messages from people (SMPP MO): every one goes to kafka.inbound_topic; an opt-out
@@ -109,10 +175,16 @@ struct Config {
   KafkaConfig kafka;
   RedisConfig redis;
   SmppRouteConfig smpp;
+  // More SMPP accounts (each with its own name); `smpp` is the first. Empty by default.
+  std::vector<SmppRouteConfig> smpp_routes;
   PipelineConfig pipeline;
   AdminConfig admin;
   RateLimitConfig ratelimit;
   KakaoConfig kakao;
+  FriendtalkSettings friendtalk;
+  RcsSettings rcs;
+  WebhookChannelConfig webhook;
+  ResultWebhooksConfig result_webhooks;
   InboundConfig inbound;
 };
 
@@ -122,7 +194,9 @@ Config ParseConfig(const std::string& yaml_text);
 // Reads `path` (empty: defaults only), then applies environment overrides:
 // BULKD_KAFKA_BROKERS, BULKD_KAFKA_GROUP, BULKD_REDIS_HOST, BULKD_REDIS_PORT,
 // BULKD_SMPP_HOST, BULKD_SMPP_PORT, BULKD_SMPP_SYSTEM_ID, BULKD_SMPP_PASSWORD,
-// BULKD_ADMIN_PORT, BULKD_KAKAO_BASE_URL, BULKD_KAKAO_SECRET_KEY.
+// BULKD_ADMIN_PORT, BULKD_KAKAO_BASE_URL, BULKD_KAKAO_SECRET_KEY,
+// BULKD_KAKAO_WEBHOOK_SECRET, BULKD_FRIENDTALK_SECRET_KEY, BULKD_RCS_SECRET_KEY,
+// BULKD_WEBHOOK_SECRET.
 Config LoadConfig(const std::string& path);
 
 }  // namespace bulkd::dispatcher
