@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -99,9 +100,14 @@ void ReadRedis(const YAML::Node& node, RedisConfig& c) {
   });
 }
 
-void ReadSmpp(const YAML::Node& node, SmppRouteConfig& c) {
-  ReadSection(node, "smpp", {
-      {"name", [&](const YAML::Node& n, const std::string& k) { ReadString(n, k, c.name); }},
+// One SMPP account: `smpp` and each `smpp_routes[i]` (`section` names which, so errors
+// read "smpp_routes[2].window: ...").
+void ReadSmppRoute(const YAML::Node& node, const std::string& section, SmppRouteConfig& c) {
+  ReadSection(node, section, {
+      {"name", [&](const YAML::Node& n, const std::string& k) {
+         ReadString(n, k, c.name);
+         if (c.name.empty()) Fail(k, "must not be empty");
+       }},
       {"host", [&](const YAML::Node& n, const std::string& k) { ReadString(n, k, c.host); }},
       {"port", [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.port, 1, 65535); }},
       {"system_id", [&](const YAML::Node& n, const std::string& k) { ReadString(n, k, c.system_id); }},
@@ -127,7 +133,39 @@ void ReadSmpp(const YAML::Node& node, SmppRouteConfig& c) {
        [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.response_timeout_ms, 10, 600000); }},
       {"receipt_timeout_s",
        [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.receipt_timeout_s, 1, 7 * 86400); }},
+      {"binds", [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.binds, 1, 64); }},
+      {"max_tps_per_bind",
+       [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.max_tps_per_bind, 0, 100000); }},
+      {"throttle_backoff_ms",
+       [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.throttle_backoff_ms, 0, 600000); }},
+      {"carrier", [&](const YAML::Node& n, const std::string& k) {
+         ReadString(n, k, c.carrier);
+         const bool valid_chars = std::all_of(c.carrier.begin(), c.carrier.end(), [](char ch) {
+           return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+         });
+         if (c.carrier.size() > 32 || !valid_chars)
+           Fail(k, "must be empty or 1 to 32 of a-z, 0-9, _ and -");
+       }},
+      {"weight", [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.weight, 1, 1000); }},
   });
+}
+
+// `smpp_routes`: a list of mappings with the keys of `smpp`; each starts from the
+// documented defaults and must name itself (the default name is the first route's).
+void ReadSmppRoutes(const YAML::Node& node, const std::string& key,
+                    std::vector<SmppRouteConfig>& routes) {
+  if (node.IsNull()) return;  // "smpp_routes:" with nothing under it: no extra routes
+  if (!node.IsSequence()) Fail(key, "expected a list of SMPP routes");
+  routes.clear();
+  for (size_t i = 0; i < node.size(); ++i) {
+    const std::string item = key + "[" + std::to_string(i) + "]";
+    const YAML::Node entry = node[i];
+    if (!entry.IsMap()) Fail(item, "expected a mapping");
+    SmppRouteConfig route;
+    ReadSmppRoute(entry, item, route);
+    if (!entry["name"]) Fail(item + ".name", "is required");
+    routes.push_back(std::move(route));
+  }
 }
 
 void ReadPipeline(const YAML::Node& node, PipelineConfig& c) {
@@ -202,7 +240,108 @@ void ReadKakao(const YAML::Node& node, KakaoConfig& c) {
       {"poll_interval_ms", [&](N n, K k) { ReadInt(n, k, c.poll_interval_ms, 0, 3600000); }},
       {"verify_peer", [&](N n, K k) { ReadBool(n, k, c.verify_peer); }},
       {"ca_file", [&](N n, K k) { ReadString(n, k, c.ca_file); }},
+      {"webhook_secret", [&](N n, K k) { ReadString(n, k, c.webhook_secret); }},
+      {"webhook_path", [&](N n, K k) {
+         ReadString(n, k, c.webhook_path);
+         if (c.webhook_path.empty() || c.webhook_path.front() != '/') Fail(k, "must start with /");
+       }},
   });
+}
+
+// The DealerSettings keys, shared by `friendtalk` and `rcs` (flat in the section's
+// mapping next to the product's own keys). `max_batch` is the product's request maximum.
+std::map<std::string, FieldReader> DealerFields(DealerSettings& c, int max_batch) {
+  using N = const YAML::Node&;
+  using K = const std::string&;
+  return {
+      {"enabled", [&c](N n, K k) { ReadBool(n, k, c.enabled); }},
+      {"name", [&c](N n, K k) {
+         ReadString(n, k, c.name);
+         if (c.name.empty()) Fail(k, "must not be empty");
+       }},
+      {"base_url", [&c](N n, K k) { ReadString(n, k, c.base_url); }},
+      {"secret_key", [&c](N n, K k) { ReadString(n, k, c.secret_key); }},
+      {"batch_size", [&c, max_batch](N n, K k) { ReadInt(n, k, c.batch_size, 0, max_batch); }},
+      {"linger_ms", [&c](N n, K k) { ReadInt(n, k, c.linger_ms, 0, 10000); }},
+      {"max_connections", [&c](N n, K k) { ReadInt(n, k, c.max_connections, 1, 256); }},
+      {"request_timeout_ms", [&c](N n, K k) { ReadInt(n, k, c.request_timeout_ms, 10, 600000); }},
+      {"poll_interval_ms", [&c](N n, K k) { ReadInt(n, k, c.poll_interval_ms, 0, 3600000); }},
+      {"verify_peer", [&c](N n, K k) { ReadBool(n, k, c.verify_peer); }},
+      {"ca_file", [&c](N n, K k) { ReadString(n, k, c.ca_file); }},
+  };
+}
+
+void ReadFriendtalk(const YAML::Node& node, FriendtalkSettings& c) {
+  using N = const YAML::Node&;
+  using K = const std::string&;
+  auto fields = DealerFields(c.dealer, 1000);
+  fields.emplace("appkey", [&](N n, K k) { ReadString(n, k, c.appkey); });
+  fields.emplace("sender_key", [&](N n, K k) { ReadString(n, k, c.sender_key); });
+  ReadSection(node, "friendtalk", fields);
+}
+
+void ReadRcs(const YAML::Node& node, RcsSettings& c) {
+  using N = const YAML::Node&;
+  using K = const std::string&;
+  auto fields = DealerFields(c.dealer, 500);
+  fields.emplace("app_key", [&](N n, K k) { ReadString(n, k, c.app_key); });
+  fields.emplace("brand_id", [&](N n, K k) { ReadString(n, k, c.brand_id); });
+  fields.emplace("chatbot_id", [&](N n, K k) { ReadString(n, k, c.chatbot_id); });
+  fields.emplace("unsubscribe_number", [&](N n, K k) { ReadString(n, k, c.unsubscribe_number); });
+  ReadSection(node, "rcs", fields);
+}
+
+void ReadWebhook(const YAML::Node& node, WebhookChannelConfig& c) {
+  using N = const YAML::Node&;
+  using K = const std::string&;
+  ReadSection(node, "webhook", {
+      {"enabled", [&](N n, K k) { ReadBool(n, k, c.enabled); }},
+      {"name", [&](N n, K k) {
+         ReadString(n, k, c.name);
+         if (c.name.empty()) Fail(k, "must not be empty");
+       }},
+      {"url", [&](N n, K k) { ReadString(n, k, c.url); }},
+      {"secret", [&](N n, K k) { ReadString(n, k, c.secret); }},
+      {"endpoint_dedupes_idempotency_key",
+       [&](N n, K k) { ReadBool(n, k, c.endpoint_dedupes_idempotency_key); }},
+      {"max_connections", [&](N n, K k) { ReadInt(n, k, c.max_connections, 1, 256); }},
+      {"request_timeout_ms", [&](N n, K k) { ReadInt(n, k, c.request_timeout_ms, 10, 600000); }},
+      {"verify_peer", [&](N n, K k) { ReadBool(n, k, c.verify_peer); }},
+      {"ca_file", [&](N n, K k) { ReadString(n, k, c.ca_file); }},
+  });
+}
+
+void ReadResultWebhooks(const YAML::Node& node, ResultWebhooksConfig& c) {
+  using N = const YAML::Node&;
+  using K = const std::string&;
+  ReadSection(node, "result_webhooks", {
+      {"bind", [&](N n, K k) {
+         ReadString(n, k, c.bind);
+         if (c.bind.empty()) Fail(k, "must not be empty");
+       }},
+      {"port", [&](N n, K k) { ReadInt(n, k, c.port, 0, 65535); }},
+      {"max_body_bytes", [&](N n, K k) { ReadInt(n, k, c.max_body_bytes, 1024, 67108864); }},
+      {"request_timeout_ms", [&](N n, K k) { ReadInt(n, k, c.request_timeout_ms, 10, 600000); }},
+      {"max_connections", [&](N n, K k) { ReadInt(n, k, c.max_connections, 1, 10000); }},
+  });
+}
+
+// "<section>.<field>: required when <section>.enabled is true".
+void Require(bool enabled, const std::string& section, const char* field,
+             const std::string& value) {
+  if (enabled && value.empty())
+    Fail(section + "." + field, "required when " + section + ".enabled is true");
+}
+
+// Checks that need the secrets, which may come from the environment: run by LoadConfig
+// after the overrides (ParseConfig checks only what the file alone decides).
+void ValidateSecrets(const Config& c) {
+  const KakaoConfig& kakao = c.kakao;
+  if (kakao.enabled && kakao.poll_interval_ms == 0 && kakao.webhook_secret.empty())
+    Fail("kakao.poll_interval_ms", "0 needs kakao.webhook_secret, else results never arrive");
+  Require(c.friendtalk.dealer.enabled, "friendtalk", "secret_key", c.friendtalk.dealer.secret_key);
+  Require(c.rcs.dealer.enabled, "rcs", "secret_key", c.rcs.dealer.secret_key);
+  Require(c.webhook.enabled, "webhook", "secret", c.webhook.secret);
 }
 
 void ReadInbound(const YAML::Node& node, InboundConfig& c) {
@@ -245,6 +384,9 @@ void OverrideFromEnv(const char* name, T& out) {
 
 Config ParseConfig(const std::string& yaml_text) {
   Config config;
+  // Per-product provider labels (DealerSettings::name has no default of its own).
+  if (config.friendtalk.dealer.name.empty()) config.friendtalk.dealer.name = "kakao-friendtalk";
+  if (config.rcs.dealer.name.empty()) config.rcs.dealer.name = "rcs";
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
@@ -255,15 +397,40 @@ Config ParseConfig(const std::string& yaml_text) {
   ReadSection(root, "", {
       {"kafka", [&](const YAML::Node& n, const std::string&) { ReadKafka(n, config.kafka); }},
       {"redis", [&](const YAML::Node& n, const std::string&) { ReadRedis(n, config.redis); }},
-      {"smpp", [&](const YAML::Node& n, const std::string&) { ReadSmpp(n, config.smpp); }},
+      {"smpp", [&](const YAML::Node& n, const std::string& k) { ReadSmppRoute(n, k, config.smpp); }},
+      {"smpp_routes",
+       [&](const YAML::Node& n, const std::string& k) { ReadSmppRoutes(n, k, config.smpp_routes); }},
       {"pipeline", [&](const YAML::Node& n, const std::string&) { ReadPipeline(n, config.pipeline); }},
       {"admin", [&](const YAML::Node& n, const std::string&) { ReadAdmin(n, config.admin); }},
       {"ratelimit", [&](const YAML::Node& n, const std::string&) { ReadRateLimit(n, config.ratelimit); }},
       {"kakao", [&](const YAML::Node& n, const std::string&) { ReadKakao(n, config.kakao); }},
+      {"friendtalk", [&](const YAML::Node& n, const std::string&) { ReadFriendtalk(n, config.friendtalk); }},
+      {"rcs", [&](const YAML::Node& n, const std::string&) { ReadRcs(n, config.rcs); }},
+      {"webhook", [&](const YAML::Node& n, const std::string&) { ReadWebhook(n, config.webhook); }},
+      {"result_webhooks",
+       [&](const YAML::Node& n, const std::string&) { ReadResultWebhooks(n, config.result_webhooks); }},
       {"inbound", [&](const YAML::Node& n, const std::string&) { ReadInbound(n, config.inbound); }},
   });
   if (config.pipeline.retry_base_ms > config.pipeline.retry_max_ms)
     Fail("pipeline.retry_base_ms", "must not exceed pipeline.retry_max_ms");
+  // Route names label events, metrics and carrier rate limits: one name, one account.
+  for (size_t i = 0; i < config.smpp_routes.size(); ++i) {
+    const std::string& name = config.smpp_routes[i].name;
+    bool duplicate = name == config.smpp.name;
+    for (size_t j = 0; j < i && !duplicate; ++j) duplicate = name == config.smpp_routes[j].name;
+    if (duplicate)
+      Fail("smpp_routes[" + std::to_string(i) + "].name", "duplicate route name \"" + name + "\"");
+  }
+  // Required non-secret credentials; the secrets are checked by LoadConfig after the
+  // environment overrides.
+  const FriendtalkSettings& ft = config.friendtalk;
+  Require(ft.dealer.enabled, "friendtalk", "appkey", ft.appkey);
+  Require(ft.dealer.enabled, "friendtalk", "sender_key", ft.sender_key);
+  const RcsSettings& rcs = config.rcs;
+  Require(rcs.dealer.enabled, "rcs", "app_key", rcs.app_key);
+  Require(rcs.dealer.enabled, "rcs", "brand_id", rcs.brand_id);
+  Require(rcs.dealer.enabled, "rcs", "chatbot_id", rcs.chatbot_id);
+  Require(config.webhook.enabled, "webhook", "url", config.webhook.url);
   return config;
 }
 
@@ -288,6 +455,11 @@ Config LoadConfig(const std::string& path) {
   OverrideFromEnv("BULKD_ADMIN_PORT", config.admin.port);
   OverrideFromEnv("BULKD_KAKAO_BASE_URL", config.kakao.base_url);
   OverrideFromEnv("BULKD_KAKAO_SECRET_KEY", config.kakao.secret_key);
+  OverrideFromEnv("BULKD_KAKAO_WEBHOOK_SECRET", config.kakao.webhook_secret);
+  OverrideFromEnv("BULKD_FRIENDTALK_SECRET_KEY", config.friendtalk.dealer.secret_key);
+  OverrideFromEnv("BULKD_RCS_SECRET_KEY", config.rcs.dealer.secret_key);
+  OverrideFromEnv("BULKD_WEBHOOK_SECRET", config.webhook.secret);
+  ValidateSecrets(config);
   return config;
 }
 
