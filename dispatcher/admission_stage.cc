@@ -53,7 +53,8 @@ AdmissionStage::Clock::time_point AdmissionStage::next_due() const {
 size_t AdmissionStage::BucketsOf(const core::Job& job, ratelimit::BucketRef* refs) const {
   size_t n = 0;
   refs[n++] = {"tenant", job.tenant};
-  refs[n++] = {"carrier", route_name_};
+  // The job's carrier hint names its carrier bucket; without one, the default route.
+  refs[n++] = {"carrier", job.carrier.empty() ? std::string_view(route_name_) : job.carrier};
   if (!job.sender.empty()) refs[n++] = {"sender", job.sender};
   if (!job.template_code.empty()) refs[n++] = {"template", job.template_code};
   return n;

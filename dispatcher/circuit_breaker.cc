@@ -19,6 +19,15 @@ bool CircuitBreaker::Allow(TimePoint now) {
   return true;
 }
 
+bool CircuitBreaker::WouldAllow(TimePoint now) const {
+  switch (state_) {
+    case State::kClosed: return true;
+    case State::kOpen: return now >= reopen_at_ && settings_.half_open_probes > 0;
+    case State::kHalfOpen: return probes_left_ > 0;
+  }
+  return true;
+}
+
 void CircuitBreaker::OnSuccess() {
   consecutive_failures_ = 0;
   state_ = State::kClosed;

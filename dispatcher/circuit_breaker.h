@@ -25,6 +25,8 @@ class CircuitBreaker {
 
   // May an attempt go now? In half-open, counts the probe it lets through.
   bool Allow(TimePoint now);
+  // What Allow(now) would answer, without counting a probe or changing state.
+  bool WouldAllow(TimePoint now) const;
   // An attempt's outcome. Failures are provider-side trouble (connection lost, timeouts,
   // system errors); a refused recipient or a bad request is a success for the breaker.
   void OnSuccess();

@@ -26,9 +26,9 @@
 #include "dispatcher/kafka/producer.h"
 #include "dispatcher/metrics.h"
 #include "dispatcher/pipeline.h"
+#include "dispatcher/provider_setup.h"
 #include "dispatcher/send_shard.h"
-#include "providers/http/alimtalk_provider.h"
-#include "providers/smpp/sms_provider.h"
+#include "dispatcher/webhook_server.h"
 #include "ratelimit/admission.h"
 #include "ratelimit/quiet_hours.h"
 #include "ratelimit/redis_connection.h"
@@ -41,28 +41,6 @@ std::atomic<bool> g_reload{false};
 void OnStopSignal(int) { g_stop.store(true); }
 void OnReloadSignal(int) { g_reload.store(true); }
 
-bulkd::providers::http::AlimtalkConfig AlimtalkSettings(const bulkd::dispatcher::KakaoConfig& kakao,
-                                                        int receipt_timeout_s) {
-  bulkd::providers::http::AlimtalkConfig out;
-  out.name = kakao.name;
-  out.base_url = kakao.base_url;
-  out.appkey = kakao.appkey;
-  out.secret_key = kakao.secret_key;
-  out.sender_key = kakao.sender_key;
-  out.batch_size = static_cast<size_t>(kakao.batch_size);
-  out.linger = std::chrono::milliseconds(kakao.linger_ms);
-  out.max_connections = static_cast<size_t>(kakao.max_connections);
-  out.request_timeout = std::chrono::milliseconds(kakao.request_timeout_ms);
-  out.poll_interval = std::chrono::milliseconds(kakao.poll_interval_ms);
-  out.verify_peer = kakao.verify_peer;
-  out.ca_file = kakao.ca_file;
-  // Follow results a little longer than the dispatcher waits for them.
-  out.result_timeout = std::chrono::seconds(receipt_timeout_s + 60);
-  return out;
-}
-
-// SIGHUP: reads the config file again and applies its rate-limit rules to the next
-// admission batch; everything else needs a restart. A bad file keeps the old rules.
 // Unique per process: host name (sanitised, shortened), pid and 32 random bits.
 std::string WorkerId() {
   char host[65] = {};
@@ -74,6 +52,8 @@ std::string WorkerId() {
   return fmt::format("{}-{}-{:08x}", id.empty() ? "bulkd" : id, getpid(), random());
 }
 
+// SIGHUP: reads the config file again and applies its rate-limit rules to the next
+// admission batch; everything else needs a restart. A bad file keeps the old rules.
 void WatchForReload(const std::string& config_path, bulkd::ratelimit::Admission* admission) {
   while (!g_stop.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -94,32 +74,6 @@ void WatchForReload(const std::string& config_path, bulkd::ratelimit::Admission*
   }
 }
 
-bulkd::providers::smpp::SmsProviderConfig SmsProviderSettings(
-    const bulkd::dispatcher::SmppRouteConfig& route) {
-  using namespace bulkd::providers::smpp;
-  SmsProviderConfig out;
-  out.name = route.name;
-  out.client.host = route.host;
-  out.client.port = route.port;
-  out.client.system_id = route.system_id;
-  out.client.password = route.password;
-  out.client.system_type = route.system_type;
-  out.client.window = static_cast<uint32_t>(route.window);
-  out.client.queue_cap = static_cast<size_t>(route.window) * 4;
-  out.client.response_timeout = std::chrono::milliseconds(route.response_timeout_ms);
-  out.client.enquire_link_interval = std::chrono::seconds(route.enquire_link_interval_s);
-  out.default_source_addr = route.source_addr;
-  out.long_message_mode = *LongMessageModeFromString(route.long_message_mode);  // validated
-  out.max_parts = static_cast<uint32_t>(route.max_parts);
-  out.coding = route.data_coding == "ksc5601" ? RouteCoding::kKsc5601
-               : route.data_coding == "gsm7"  ? RouteCoding::kGsm7
-                                              : RouteCoding::kUcs2;
-  // Keep ids a little longer than the dispatcher waits, so a receipt at the edge still
-  // finds its job.
-  out.receipt_retention = std::chrono::seconds(route.receipt_timeout_s + 60);
-  return out;
-}
-
 int Run(const std::string& config_path) {
   using namespace bulkd;
   using namespace bulkd::dispatcher;
@@ -138,9 +92,7 @@ int Run(const std::string& config_path) {
   }
 
   core::SystemClock clock;
-  std::vector<std::string> provider_names{config.smpp.name};
-  if (config.kakao.enabled) provider_names.push_back(config.kakao.name);
-  Metrics metrics(provider_names);
+  Metrics metrics(ProviderNames(config));
   HandoffQueue handoffs;
   KafkaProducer producer(config.kafka, "bulkd", [&](uint64_t token) { handoffs.Push(token); });
   EventPublisher events(producer, config.kafka.events_topic, clock, &metrics);
@@ -154,15 +106,10 @@ int Run(const std::string& config_path) {
       std::chrono::seconds(config.pipeline.fallback_on_undelivered_s);
   SendShard shard(shard_settings, events, clock, &metrics);
   InboundPublisher inbound(producer, config, clock);
-  auto sms = std::make_unique<providers::smpp::SmsProvider>(shard.io(), SmsProviderSettings(config.smpp));
-  sms->SetInboundHandler([&inbound, name = config.smpp.name](const providers::smpp::InboundMessage& mo) {
-    inbound.Publish(name, mo);
-  });
-  shard.AddProvider(std::move(sms));
-  if (config.kakao.enabled) {
-    shard.AddProvider(std::make_unique<providers::http::AlimtalkProvider>(
-        shard.io(), AlimtalkSettings(config.kakao, config.smpp.receipt_timeout_s)));
-  }
+  const ConfiguredProviders configured = AddConfiguredProviders(config, shard, inbound);
+  auto alimtalk_webhook_stats = std::make_shared<AlimtalkWebhookStats>();
+  std::unique_ptr<WebhookServer> result_webhooks =
+      MakeResultWebhookServer(config, configured, shard, alimtalk_webhook_stats);
 
   // The admission gate runs on the consumer thread with its own Redis connection.
   std::unique_ptr<ratelimit::RedisConnection> redis;
@@ -220,6 +167,12 @@ int Run(const std::string& config_path) {
 
   std::thread reload_watcher(WatchForReload, config_path, admission.get());
   shard.Start();
+  if (result_webhooks) {
+    result_webhooks->Start();
+    std::printf("bulkd webhooks listening on %s:%u\n", config.result_webhooks.bind.c_str(),
+                result_webhooks->port());
+    std::fflush(stdout);
+  }
   spdlog::info("bulkd: started group={} topic={}", config.kafka.group_id, config.kafka.jobs_topic);
   pipeline.Run(g_stop, /*drain_timeout_ms=*/20000);
   // Leaving the group commits; with Kafka gone that would block for ever. Offsets not
@@ -230,6 +183,7 @@ int Run(const std::string& config_path) {
     std::_Exit(3);
   }).detach();
   consumer.Close();
+  if (result_webhooks) result_webhooks->Stop();  // before the shard its handlers post to
   shard.Stop();
   producer.Flush(10000);
   admin.Stop();

@@ -56,21 +56,30 @@ void SendShard::Submit(std::vector<std::unique_ptr<JobContext>> jobs) {
   });
 }
 
-bool SendShard::AnyServes(core::Channel channel) const {
-  for (const auto& provider : providers_)
-    if (provider->Serves(channel)) return true;
-  return false;
+void SendShard::AddProvider(std::unique_ptr<providers::Provider> provider, std::string carrier,
+                            uint32_t weight) {
+  std::vector<core::Channel> channels;
+  for (core::Channel channel : core::kAllChannels)
+    if (provider->Serves(channel)) channels.push_back(channel);
+  if (!channels.empty()) router_.Add(*provider, channels, std::move(carrier), weight);
+  providers_.push_back(std::move(provider));
 }
 
-providers::Provider* SendShard::Route(core::Channel channel) {
+providers::Provider* SendShard::Route(core::Channel channel, std::string_view carrier) {
   const auto now = steady_clock::now();
-  providers::Provider* down = nullptr;  // serves it, not connected: it queues meanwhile
-  for (const auto& provider : providers_) {
-    if (!provider->Serves(channel)) continue;
-    if (!breakers_.at(provider.get()).Allow(now)) continue;
-    if (provider->ready()) return provider.get();
-    if (!down) down = provider.get();
+  providers::Provider* picked = router_.Pick(channel, carrier, [&](const providers::Provider& p) {
+    return p.ready() && breakers_.at(&p).WouldAllow(now);
+  });
+  if (picked) {
+    breakers_.at(picked).Allow(now);  // counts a half-open probe
+    return picked;
   }
+  // None is up: one that is down but not paused by its breaker takes it and queues it
+  // (or refuses it, and the job is offered again shortly).
+  providers::Provider* down = router_.Pick(channel, carrier, [&](const providers::Provider& p) {
+    return breakers_.at(&p).WouldAllow(now);
+  });
+  if (down) breakers_.at(down).Allow(now);
   return down;
 }
 
@@ -101,7 +110,7 @@ void SendShard::Dispatch(uint64_t cookie) {
   }
   // Skip channels no provider serves; the job's chain says which come next.
   while (ctx.channel_index < ctx.job.channels.size() &&
-         !AnyServes(ctx.job.channels[ctx.channel_index])) {
+         !router_.HasRoute(ctx.job.channels[ctx.channel_index], ctx.job.carrier)) {
     ++ctx.channel_index;
     ctx.attempt = 0;
   }
@@ -111,7 +120,7 @@ void SendShard::Dispatch(uint64_t cookie) {
     return;
   }
   const core::Channel channel = ctx.job.channels[ctx.channel_index];
-  providers::Provider* provider = Route(channel);
+  providers::Provider* provider = Route(channel, ctx.job.carrier);
   if (!provider) {  // every provider of the channel is paused by its breaker
     refused_.push_back(cookie);
     return;

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -19,6 +21,7 @@
 #include "dispatcher/event_publisher.h"
 #include "dispatcher/job_context.h"
 #include "providers/provider.h"
+#include "providers/router.h"
 
 namespace bulkd::dispatcher {
 
@@ -42,10 +45,11 @@ class SendShard {
 
   // The shard's io_context, for constructing providers that live on it.
   boost::asio::io_context& io() { return io_; }
-  // Adds a provider; before Start() only.
-  void AddProvider(std::unique_ptr<providers::Provider> provider) {
-    providers_.push_back(std::move(provider));
-  }
+  // Adds a provider for the channels it serves, with its route: a carrier tag ("" =
+  // default route for every job) and a weight among the providers of equal standing.
+  // Before Start() only.
+  void AddProvider(std::unique_ptr<providers::Provider> provider, std::string carrier = {},
+                   uint32_t weight = 1);
 
   // Starts the io thread and the providers.
   void Start();
@@ -74,14 +78,15 @@ class SendShard {
   void CountReceipt(const JobContext& ctx, std::string_view status);
   void ArmHousekeeping();
   void Housekeeping();
-  bool AnyServes(core::Channel channel) const;
-  // A provider for the channel that is up and whose breaker lets an attempt through;
-  // null when there is none right now.
-  providers::Provider* Route(core::Channel channel);
+  // A provider for the job's channel that is up and whose breaker lets an attempt
+  // through (by carrier hint and weight, providers/router.h); else one that serves it
+  // but is down (it queues meanwhile); null when every one is paused by its breaker.
+  providers::Provider* Route(core::Channel channel, std::string_view carrier);
   void RecordHealth(providers::Provider* provider, providers::AttemptOutcome outcome);
 
   ShardSettings settings_;
   std::vector<std::unique_ptr<providers::Provider>> providers_;
+  providers::Router router_;
   std::unordered_map<const providers::Provider*, CircuitBreaker> breakers_;
   EventPublisher& events_;
   const core::Clock& clock_;

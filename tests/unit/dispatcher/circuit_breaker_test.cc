@@ -24,6 +24,19 @@ TEST(CircuitBreakerTest, OpensAfterARunOfFailuresAndRefusesUntilThePauseEnds) {
   EXPECT_FALSE(breaker.Allow(At(103)));  // one probe at a time
 }
 
+TEST(CircuitBreakerTest, WouldAllowAnswersLikeAllowWithoutSpendingAProbe) {
+  CircuitBreaker breaker({1, milliseconds(100), 1});
+  EXPECT_TRUE(breaker.WouldAllow(At(0)));
+  breaker.OnFailure(At(0));
+  EXPECT_FALSE(breaker.WouldAllow(At(99)));
+  EXPECT_TRUE(breaker.WouldAllow(At(100)));
+  EXPECT_TRUE(breaker.WouldAllow(At(100)));  // asking twice changes nothing
+  EXPECT_EQ(breaker.state(), State::kOpen);
+  ASSERT_TRUE(breaker.Allow(At(100)));  // the one probe
+  EXPECT_FALSE(breaker.WouldAllow(At(101)));
+  EXPECT_FALSE(breaker.Allow(At(101)));
+}
+
 TEST(CircuitBreakerTest, ASuccessBetweenFailuresKeepsItClosed) {
   CircuitBreaker breaker({3, milliseconds(100), 1});
   breaker.OnFailure(At(0));

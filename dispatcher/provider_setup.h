@@ -1,0 +1,42 @@
+// dispatcher/provider_setup.h — builds the provider connections the config asks for
+// (SMPP accounts with their bind pools and routes, Kakao Alimtalk and Friendtalk, RCS,
+// the generic webhook channel) on a send shard, and the result-webhook routes that feed
+// them. Start-up only; throws std::invalid_argument naming the bad key.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dispatcher/config.h"
+
+namespace bulkd::providers::http {
+class AlimtalkProvider;
+}
+
+namespace bulkd::dispatcher {
+
+class InboundPublisher;
+class SendShard;
+class WebhookServer;
+struct AlimtalkWebhookStats;
+
+// Every provider label the config names, in a stable order (metrics pre-register them).
+std::vector<std::string> ProviderNames(const Config& config);
+
+struct ConfiguredProviders {
+  providers::http::AlimtalkProvider* alimtalk = nullptr;  // owned by the shard
+};
+
+// Adds the configured providers to `shard` (before it starts). SMPP MO replies go to
+// `inbound`.
+ConfiguredProviders AddConfiguredProviders(const Config& config, SendShard& shard,
+                                           InboundPublisher& inbound);
+
+// A result-webhook server with a route per provider that takes results by webhook, or
+// null when none does. Not started.
+std::unique_ptr<WebhookServer> MakeResultWebhookServer(
+    const Config& config, const ConfiguredProviders& providers, SendShard& shard,
+    std::shared_ptr<AlimtalkWebhookStats> alimtalk_stats);
+
+}  // namespace bulkd::dispatcher
