@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dispatcher/kafka/kafka_config.h"
@@ -84,18 +85,24 @@ struct DealerSettings {
   int poll_interval_ms = 2000;  // 0 = results by webhook only
   bool verify_peer = true;
   std::string ca_file;
+
+  static DealerSettings Named(std::string name) {
+    DealerSettings settings;
+    settings.name = std::move(name);
+    return settings;
+  }
 };
 
 // Kakao Friendtalk / Brand Message (ads to channel friends, 08:00-20:50 only).
 struct FriendtalkSettings {
-  DealerSettings dealer;  // name default "kakao-friendtalk"
+  DealerSettings dealer = DealerSettings::Named("kakao-friendtalk");
   std::string appkey;
   std::string sender_key;
 };
 
 // RCS through a dealer (batched JSON shape, providers/http/rcs_provider.h).
 struct RcsSettings {
-  DealerSettings dealer;  // name default "rcs"
+  DealerSettings dealer = DealerSettings::Named("rcs");
   std::string app_key;
   std::string brand_id;
   std::string chatbot_id;

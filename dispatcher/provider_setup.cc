@@ -89,13 +89,8 @@ std::vector<std::string> ProviderNames(const Config& config) {
   std::vector<std::string> names;
   for (const SmppRouteConfig* route : SmppRoutes(config)) names.push_back(route->name);
   if (config.kakao.enabled) names.push_back(config.kakao.name);
-  if (config.friendtalk.dealer.enabled) {
-    names.push_back(config.friendtalk.dealer.name.empty() ? "kakao-friendtalk"
-                                                          : config.friendtalk.dealer.name);
-  }
-  if (config.rcs.dealer.enabled) {
-    names.push_back(config.rcs.dealer.name.empty() ? "rcs" : config.rcs.dealer.name);
-  }
+  if (config.friendtalk.dealer.enabled) names.push_back(config.friendtalk.dealer.name);
+  if (config.rcs.dealer.enabled) names.push_back(config.rcs.dealer.name);
   if (config.webhook.enabled) names.push_back(config.webhook.name);
   return names;
 }

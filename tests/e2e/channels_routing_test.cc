@@ -1,0 +1,126 @@
+// End to end through the built binaries: the providers a config names are built and
+// routed to. Two SMPP accounts (a default one and one tagged for carrier "skt"), RCS and
+// the generic webhook channel on bizmsg-sim. Jobs with the "skt" hint reach the skt
+// account only; RCS jobs the handset cannot take (41201) fall back to SMS on the default
+// account; webhook jobs are POSTed once each, signed.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+
+#include "dispatcher/kafka/producer.h"
+#include "tests/support/bizmsg_sim.h"
+#include "tests/support/child_process.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/smsc_sim.h"
+
+namespace bulkd {
+namespace {
+
+using testing::BuiltBinary;
+using testing::ChildProcess;
+using testing::TempDir;
+
+long Field(const std::string& json, const std::string& name) {
+  const auto at = json.find("\"" + name + "\":");
+  return at == std::string::npos ? -1 : std::stol(json.substr(at + name.size() + 3));
+}
+
+// The first column of every line of a simulator's record file.
+std::multiset<std::string> FirstColumn(const std::string& path) {
+  std::multiset<std::string> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) out.insert(line.substr(0, line.find('\t')));
+  return out;
+}
+
+TEST(ChannelsRoutingEndToEndTest, CarrierHintRcsFallbackAndWebhookChannelThroughBulkd) {
+  TempDir dir;
+  testing::RedisServer redis;
+  ChildProcess broker({BuiltBinary("tools/dev_broker/dev-broker"), "--partitions", "4"});
+  auto bootstrap_line = broker.WaitForLine("bootstrap ", std::chrono::seconds(20));
+  ASSERT_TRUE(bootstrap_line);
+  const std::string bootstrap = testing::TextAfter(*bootstrap_line, "bootstrap ");
+
+  const std::string default_record = dir.path() + "/default.tsv";
+  const std::string skt_record = dir.path() + "/skt.tsv";
+  const std::string dealer_record = dir.path() + "/dealer.tsv";
+  testing::SmscSim default_smsc({"--receipt-delay-ms", "10", "--record", default_record});
+  testing::SmscSim skt_smsc({"--receipt-delay-ms", "10", "--record", skt_record});
+  testing::BizmsgSim dealer({"--rcs-mix", "41201:100", "--hook-secret", "hook-key",
+                             "--record", dealer_record});
+
+  constexpr int kEach = 100;
+  {
+    dispatcher::KafkaConfig kafka;
+    kafka.brokers = bootstrap;
+    dispatcher::KafkaProducer producer(kafka, "routing-producer", [](uint64_t) {});
+    auto produce = [&](const std::string& id, const std::string& body) {
+      producer.Produce("bulkd.jobs", id, R"({"id":")" + id + R"(","tenant":"shop1","kind":"info",)" + body);
+    };
+    for (int i = 0; i < kEach; ++i) {
+      char to[16];
+      std::snprintf(to, sizeof to, "+8210%08d", i);
+      produce("skt-" + std::to_string(i),
+              std::string(R"("to":"+8211)") + (to + 5) + R"(","channels":["sms"],"carrier":"skt","text":"hi"})");
+      produce("any-" + std::to_string(i),
+              std::string(R"("to":"+8212)") + (to + 5) + R"(","channels":["sms"],"text":"hi"})");
+      produce("rcs-" + std::to_string(i),
+              std::string(R"("to":"+8213)") + (to + 5) +
+                  R"(","channels":["rcs","sms"],"template":"t1","text":"fallback"})");
+      produce("hook-" + std::to_string(i),
+              std::string(R"("to":"+8214)") + (to + 5) + R"(","channels":["webhook"],"template":"callback"})");
+    }
+    ASSERT_TRUE(producer.Flush(30000));
+  }
+
+  const std::string dealer_url = "http://127.0.0.1:" + std::to_string(dealer.port());
+  const std::string config_file = dir.path() + "/bulkd.yaml";
+  std::ofstream(config_file)
+      << "kafka: {brokers: \"" << bootstrap << "\", group_id: routing}\n"
+      << "redis: {port: " << redis.port() << "}\n"
+      << "smpp: {name: smpp-default, port: " << default_smsc.port() << ", receipt_timeout_s: 10}\n"
+      << "smpp_routes:\n"
+      << "  - {name: smpp-skt, port: " << skt_smsc.port() << ", carrier: skt, binds: 2}\n"
+      << "rcs: {enabled: true, base_url: \"" << dealer_url
+      << "\", app_key: a, secret_key: sim-secret, brand_id: b, chatbot_id: \"15880000\"}\n"
+      << "webhook: {enabled: true, url: \"" << dealer_url << "/hook\", secret: hook-key}\n"
+      << "admin: {port: 0}\n";
+  ChildProcess bulkd({BuiltBinary("dispatcher/bulkd"), "--config", config_file});
+  ASSERT_TRUE(bulkd.WaitForLine("admin listening on", std::chrono::seconds(20)));
+
+  ChildProcess report({BuiltBinary("tools/bulkctl/bulkctl"), "report", "--brokers", bootstrap,
+                       "--expect", std::to_string(4 * kEach), "--timeout", "120", "--json"});
+  auto summary = report.WaitForLine("{", std::chrono::seconds(130));
+  ASSERT_TRUE(summary);
+  RecordProperty("summary", *summary);
+  EXPECT_THAT(*summary, ::testing::HasSubstr("\"complete\":true"));
+  EXPECT_THAT(*summary, ::testing::HasSubstr("\"duplicate_terminal_events\":0,"));
+  EXPECT_EQ(Field(*summary, "delivered"), 4 * kEach) << *summary;
+  EXPECT_EQ(Field(*summary, "fallback"), kEach) << *summary;
+
+  bulkd.Signal(SIGTERM);
+  EXPECT_EQ(bulkd.WaitForExit(std::chrono::seconds(40)), 0);
+  ASSERT_TRUE(default_smsc.Stop());
+  ASSERT_TRUE(skt_smsc.Stop());
+  ASSERT_TRUE(dealer.Stop());
+  // Carrier hint: every skt job on the skt account, none elsewhere.
+  const auto skt = FirstColumn(skt_record);
+  const auto other = FirstColumn(default_record);
+  EXPECT_EQ(skt.size(), static_cast<size_t>(kEach));
+  for (const auto& to : skt) EXPECT_TRUE(to.rfind("+8211", 0) == 0 || to.rfind("8211", 0) == 0) << to;
+  // Default account: the unhinted SMS and the RCS fallbacks, each number once.
+  EXPECT_EQ(other.size(), static_cast<size_t>(2 * kEach));
+  EXPECT_EQ(std::set<std::string>(other.begin(), other.end()).size(), other.size());
+  // The dealer took every webhook job once (key tenant:id) and saw every RCS attempt.
+  const auto taken = FirstColumn(dealer_record);
+  size_t hooks = 0;
+  for (const auto& key : taken) hooks += key.rfind("shop1:hook-", 0) == 0;
+  EXPECT_EQ(hooks, static_cast<size_t>(kEach));
+}
+
+}  // namespace
+}  // namespace bulkd
