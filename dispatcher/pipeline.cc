@@ -235,8 +235,12 @@ void Pipeline::Admit(std::vector<std::unique_ptr<JobContext>>& jobs) {
     return;
   }
   AdmissionResult result;
+  // Claim jobs (and spend their tokens) only when they can go: while no provider is
+  // connected they would wait in a queue and leave in one burst when it connects.
   const size_t unsent = parts_.shard->unsent();
-  const size_t room = unsent < config_.pipeline.max_unsent ? config_.pipeline.max_unsent - unsent : 0;
+  const size_t room = !parts_.shard->ready() ? 0
+                      : unsent < config_.pipeline.max_unsent ? config_.pipeline.max_unsent - unsent
+                                                             : 0;
   parts_.admission->Admit(jobs, result, room);
   gates_available_.store(parts_.admission->redis_available(), std::memory_order_relaxed);
   for (const auto& job : result.opted_out) {
