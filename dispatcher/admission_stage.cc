@@ -16,6 +16,10 @@ constexpr std::chrono::milliseconds kUnavailableRetry{500};
 // all: bounds the script's work; the rest stay queued for the next call.
 constexpr uint32_t kMaxOfferPerQueue = 1024;
 constexpr size_t kMaxHeldPerBatch = 4096;
+// A refusing bucket is asked again no sooner than this: at low rates its wait is a few
+// milliseconds (one token), and asking that often costs a Redis round trip per token per
+// worker; waiting a little longer lets the tokens of several jobs gather.
+constexpr std::chrono::milliseconds kMinBucketWait{10};
 // Replays of jobs another live worker holds are asked about again this often.
 constexpr std::chrono::milliseconds kRecheck{2000};
 // The worker's heartbeat: refreshed this often, lapses after kHeartbeatTtl (so a dead
@@ -210,7 +214,7 @@ void AdmissionStage::Admit(std::vector<std::unique_ptr<JobContext>>& incoming,
         // The first refusal of the round is the oldest job: its wait is the bucket's.
         if (!queue.refused_now) {
           queue.refused_now = true;
-          queue.due = now + std::chrono::milliseconds(std::max<uint32_t>(decision.retry_after_ms, 1));
+          queue.due = now + std::max(std::chrono::milliseconds(decision.retry_after_ms), kMinBucketWait);
         }
         Enqueue(queue, arrivals_[i], std::move(batch_[i]));
         break;
