@@ -14,6 +14,7 @@
 #include "dispatcher/kafka/producer.h"
 #include "tests/support/bizmsg_sim.h"
 #include "tests/support/child_process.h"
+#include "tests/support/e2e.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/smsc_sim.h"
 
@@ -24,26 +25,11 @@ using testing::BuiltBinary;
 using testing::ChildProcess;
 using testing::TempDir;
 
-long Field(const std::string& json, const std::string& name) {
-  const auto at = json.find("\"" + name + "\":");
-  return at == std::string::npos ? -1 : std::stol(json.substr(at + name.size() + 3));
-}
-
-// The first column of every line of a simulator's record file.
-std::multiset<std::string> FirstColumn(const std::string& path) {
-  std::multiset<std::string> out;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) out.insert(line.substr(0, line.find('\t')));
-  return out;
-}
-
 TEST(ChannelsRoutingEndToEndTest, CarrierHintRcsFallbackAndWebhookChannelThroughBulkd) {
   TempDir dir;
   testing::RedisServer redis;
-  ChildProcess broker({BuiltBinary("tools/dev_broker/dev-broker"), "--partitions", "4"});
-  auto bootstrap_line = broker.WaitForLine("bootstrap ", std::chrono::seconds(20));
-  ASSERT_TRUE(bootstrap_line);
-  const std::string bootstrap = testing::TextAfter(*bootstrap_line, "bootstrap ");
+  testing::DevBroker broker(4);
+  const std::string& bootstrap = broker.bootstrap();
 
   const std::string default_record = dir.path() + "/default.tsv";
   const std::string skt_record = dir.path() + "/skt.tsv";
@@ -92,15 +78,13 @@ TEST(ChannelsRoutingEndToEndTest, CarrierHintRcsFallbackAndWebhookChannelThrough
   ChildProcess bulkd({BuiltBinary("dispatcher/bulkd"), "--config", config_file});
   ASSERT_TRUE(bulkd.WaitForLine("admin listening on", std::chrono::seconds(20)));
 
-  ChildProcess report({BuiltBinary("tools/bulkctl/bulkctl"), "report", "--brokers", bootstrap,
-                       "--expect", std::to_string(4 * kEach), "--timeout", "120", "--json"});
-  auto summary = report.WaitForLine("{", std::chrono::seconds(130));
+  auto summary = testing::CampaignSummary(bootstrap, 4 * kEach, std::chrono::seconds(120));
   ASSERT_TRUE(summary);
   RecordProperty("summary", *summary);
   EXPECT_THAT(*summary, ::testing::HasSubstr("\"complete\":true"));
   EXPECT_THAT(*summary, ::testing::HasSubstr("\"duplicate_terminal_events\":0,"));
-  EXPECT_EQ(Field(*summary, "delivered"), 4 * kEach) << *summary;
-  EXPECT_EQ(Field(*summary, "fallback"), kEach) << *summary;
+  EXPECT_EQ(testing::SummaryField(*summary, "delivered"), 4 * kEach) << *summary;
+  EXPECT_EQ(testing::SummaryField(*summary, "fallback"), kEach) << *summary;
 
   bulkd.Signal(SIGTERM);
   EXPECT_EQ(bulkd.WaitForExit(std::chrono::seconds(40)), 0);
@@ -108,15 +92,15 @@ TEST(ChannelsRoutingEndToEndTest, CarrierHintRcsFallbackAndWebhookChannelThrough
   ASSERT_TRUE(skt_smsc.Stop());
   ASSERT_TRUE(dealer.Stop());
   // Carrier hint: every skt job on the skt account, none elsewhere.
-  const auto skt = FirstColumn(skt_record);
-  const auto other = FirstColumn(default_record);
+  const auto skt = testing::FirstColumn(skt_record);
+  const auto other = testing::FirstColumn(default_record);
   EXPECT_EQ(skt.size(), static_cast<size_t>(kEach));
   for (const auto& to : skt) EXPECT_TRUE(to.rfind("+8211", 0) == 0 || to.rfind("8211", 0) == 0) << to;
   // Default account: the unhinted SMS and the RCS fallbacks, each number once.
   EXPECT_EQ(other.size(), static_cast<size_t>(2 * kEach));
   EXPECT_EQ(std::set<std::string>(other.begin(), other.end()).size(), other.size());
   // The dealer took every webhook job once (key tenant:id) and saw every RCS attempt.
-  const auto taken = FirstColumn(dealer_record);
+  const auto taken = testing::FirstColumn(dealer_record);
   size_t hooks = 0;
   for (const auto& key : taken) hooks += key.rfind("shop1:hook-", 0) == 0;
   EXPECT_EQ(hooks, static_cast<size_t>(kEach));

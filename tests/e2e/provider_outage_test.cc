@@ -10,6 +10,7 @@
 
 #include "dispatcher/kafka/producer.h"
 #include "tests/support/child_process.h"
+#include "tests/support/e2e.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/smsc_sim.h"
 
@@ -22,25 +23,11 @@ using testing::TempDir;
 
 constexpr int kJobs = 6000;
 
-long Field(const std::string& json, const std::string& name) {
-  const auto at = json.find("\"" + name + "\":");
-  return at == std::string::npos ? -1 : std::stol(json.substr(at + name.size() + 3));
-}
-
-size_t CountLines(const std::string& path) {
-  std::ifstream in(path);
-  size_t n = 0;
-  for (std::string line; std::getline(in, line);) ++n;
-  return n;
-}
-
 TEST(ProviderOutageEndToEndTest, EveryJobEndsOnceWhenTheSmscRestartsMidCampaign) {
   TempDir dir;
   testing::RedisServer redis;
-  ChildProcess broker({BuiltBinary("tools/dev_broker/dev-broker"), "--partitions", "4"});
-  auto bootstrap_line = broker.WaitForLine("bootstrap ", std::chrono::seconds(20));
-  ASSERT_TRUE(bootstrap_line);
-  const std::string bootstrap = testing::TextAfter(*bootstrap_line, "bootstrap ");
+  testing::DevBroker broker(4);
+  const std::string& bootstrap = broker.bootstrap();
 
   // A slow SMSC (20 ms per answer, window 64: about 3,000 messages/s) so the outage
   // lands while messages are in flight.
@@ -76,7 +63,7 @@ TEST(ProviderOutageEndToEndTest, EveryJobEndsOnceWhenTheSmscRestartsMidCampaign)
   ASSERT_TRUE(bulkd.WaitForLine("admin listening on", std::chrono::seconds(20)));
 
   // Take the SMSC away once a part of the campaign went through, then bring it back.
-  ASSERT_TRUE(testing::WaitUntil([&] { return CountLines(first_record) >= kJobs / 4; },
+  ASSERT_TRUE(testing::WaitUntil([&] { return testing::CountLines(first_record) >= kJobs / 4; },
                                  std::chrono::seconds(60)));
   smsc->Signal(SIGKILL);
   ASSERT_TRUE(smsc->WaitForExit(std::chrono::seconds(10)));
@@ -86,19 +73,17 @@ TEST(ProviderOutageEndToEndTest, EveryJobEndsOnceWhenTheSmscRestartsMidCampaign)
                            "--receipt-delay-ms", "50", "--record", second_record});
   ASSERT_TRUE(smsc_again.WaitForLine("listening on", std::chrono::seconds(20)));
 
-  ChildProcess report({BuiltBinary("tools/bulkctl/bulkctl"), "report", "--brokers", bootstrap,
-                       "--expect", std::to_string(kJobs), "--timeout", "180", "--json"});
-  auto summary = report.WaitForLine("{", std::chrono::seconds(190));
+  auto summary = testing::CampaignSummary(bootstrap, kJobs, std::chrono::seconds(180));
   ASSERT_TRUE(summary);
   RecordProperty("summary", *summary);
+  const auto field = [&](const char* name) { return testing::SummaryField(*summary, name); };
   EXPECT_THAT(*summary, ::testing::HasSubstr("\"finished\":" + std::to_string(kJobs) + ","));
   EXPECT_THAT(*summary, ::testing::HasSubstr("\"duplicate_terminal_events\":0,"));
   EXPECT_THAT(*summary, ::testing::HasSubstr("\"complete\":true"));
   // The outage was felt: submits in flight ended "failed" (outcome unknown, not resent)
   // and accepted ones whose receipts died with the SMSC ended "undelivered" NO_RECEIPT.
-  EXPECT_GT(Field(*summary, "failed") + Field(*summary, "undelivered"), 0) << *summary;
-  EXPECT_EQ(Field(*summary, "delivered") + Field(*summary, "failed") + Field(*summary, "undelivered"),
-            kJobs);
+  EXPECT_GT(field("failed") + field("undelivered"), 0) << *summary;
+  EXPECT_EQ(field("delivered") + field("failed") + field("undelivered"), kJobs);
 
   // Nobody got the message twice: across both simulator lives, each number at most once.
   bulkd.Signal(SIGTERM);

@@ -13,6 +13,7 @@
 
 #include "dispatcher/kafka/producer.h"
 #include "tests/support/child_process.h"
+#include "tests/support/e2e.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/smsc_sim.h"
 
@@ -25,25 +26,11 @@ using testing::TempDir;
 
 constexpr int kJobs = 6000;
 
-long Field(const std::string& json, const std::string& name) {
-  const auto at = json.find("\"" + name + "\":");
-  return at == std::string::npos ? -1 : std::stol(json.substr(at + name.size() + 3));
-}
-
-size_t CountLines(const std::string& path) {
-  std::ifstream in(path);
-  size_t n = 0;
-  for (std::string line; std::getline(in, line);) ++n;
-  return n;
-}
-
 TEST(WorkerCrashEndToEndTest, EveryJobEndsOnceWhenAWorkerIsKilledMidCampaign) {
   TempDir dir;
   testing::RedisServer redis;
-  ChildProcess broker({BuiltBinary("tools/dev_broker/dev-broker"), "--partitions", "4"});
-  auto bootstrap_line = broker.WaitForLine("bootstrap ", std::chrono::seconds(20));
-  ASSERT_TRUE(bootstrap_line);
-  const std::string bootstrap = testing::TextAfter(*bootstrap_line, "bootstrap ");
+  testing::DevBroker broker(4);
+  const std::string& bootstrap = broker.bootstrap();
 
   // A slow SMSC (20 ms per answer, receipts after 300 ms) keeps many jobs in flight, so
   // the kill lands on submitted, accepted and not yet sent jobs alike.
@@ -78,27 +65,25 @@ TEST(WorkerCrashEndToEndTest, EveryJobEndsOnceWhenAWorkerIsKilledMidCampaign) {
   auto first = std::make_unique<ChildProcess>(
       std::vector<std::string>{BuiltBinary("dispatcher/bulkd"), "--config", config_file});
   ASSERT_TRUE(first->WaitForLine("admin listening on", std::chrono::seconds(20)));
-  ASSERT_TRUE(testing::WaitUntil([&] { return CountLines(record) >= kJobs / 4; },
+  ASSERT_TRUE(testing::WaitUntil([&] { return testing::CountLines(record) >= kJobs / 4; },
                                  std::chrono::seconds(60)));
   first->Signal(SIGKILL);
   ASSERT_TRUE(first->WaitForExit(std::chrono::seconds(10)));
   first.reset();
-  const size_t sent_by_first = CountLines(record);
+  const size_t sent_by_first = testing::CountLines(record);
 
   ChildProcess second({BuiltBinary("dispatcher/bulkd"), "--config", config_file});
   ASSERT_TRUE(second.WaitForLine("admin listening on", std::chrono::seconds(20)));
-  ChildProcess report({BuiltBinary("tools/bulkctl/bulkctl"), "report", "--brokers", bootstrap,
-                       "--expect", std::to_string(kJobs), "--timeout", "180", "--json"});
-  auto summary = report.WaitForLine("{", std::chrono::seconds(190));
+  auto summary = testing::CampaignSummary(bootstrap, kJobs, std::chrono::seconds(180));
   ASSERT_TRUE(summary);
   RecordProperty("summary", *summary);
+  const auto field = [&](const char* name) { return testing::SummaryField(*summary, name); };
   EXPECT_THAT(*summary, ::testing::HasSubstr("\"finished\":" + std::to_string(kJobs) + ","));
   EXPECT_THAT(*summary, ::testing::HasSubstr("\"duplicate_terminal_events\":0,"));
   EXPECT_THAT(*summary, ::testing::HasSubstr("\"complete\":true"));
   // The jobs the first worker held when it died ended "failed" (WORKER_LOST), not lost.
-  EXPECT_GT(Field(*summary, "failed"), 0) << *summary;
-  EXPECT_EQ(Field(*summary, "delivered") + Field(*summary, "failed") + Field(*summary, "undelivered"),
-            kJobs);
+  EXPECT_GT(field("failed"), 0) << *summary;
+  EXPECT_EQ(field("delivered") + field("failed") + field("undelivered"), kJobs);
 
   second.Signal(SIGTERM);
   EXPECT_EQ(second.WaitForExit(std::chrono::seconds(40)), 0);
