@@ -149,6 +149,7 @@ void AdmissionStage::Admit(std::vector<std::unique_ptr<JobContext>>& incoming,
     Take(node.key(), std::move(node.mapped()), nullptr);
   }
   if (batch_.empty()) return;
+  if (number_map_) ResolveCarriers();
 
   // Views into the jobs; `buckets_` is sized first so spans into it stay valid.
   buckets_.assign(batch_.size() * kMaxBuckets, {});
@@ -240,6 +241,22 @@ void AdmissionStage::Admit(std::vector<std::unique_ptr<JobContext>>& incoming,
     queue.offered_now = queue.passed_now = 0;
     queue.refused_now = false;
     it = queue.jobs.empty() ? queues_.erase(it) : std::next(it);
+  }
+}
+
+void AdmissionStage::ResolveCarriers() {
+  lookup_numbers_.clear();
+  lookup_index_.clear();
+  for (size_t i = 0; i < batch_.size(); ++i) {
+    if (!batch_[i]->job.carrier.empty()) continue;  // hinted, or looked up before
+    lookup_numbers_.push_back(batch_[i]->job.to);
+    lookup_index_.push_back(i);
+  }
+  // A failure leaves the default route; the admission call that follows meets the same
+  // Redis trouble and holds the jobs.
+  if (lookup_numbers_.empty() || number_map_->Lookup(lookup_numbers_, lookup_carriers_)) return;
+  for (size_t k = 0; k < lookup_index_.size(); ++k) {
+    if (!lookup_carriers_[k].empty()) batch_[lookup_index_[k]]->job.carrier = std::move(lookup_carriers_[k]);
   }
 }
 

@@ -25,11 +25,13 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "dispatcher/job_context.h"
 #include "ratelimit/admission.h"
+#include "ratelimit/number_map.h"
 
 namespace bulkd::dispatcher {
 
@@ -80,6 +82,11 @@ class AdmissionStage {
   Clock::time_point next_due() const;
   const AdmissionStageStats& stats() const { return stats_; }
 
+  // Jobs without a carrier hint take their carrier from this map (one lookup per
+  // batch) before their buckets are charged; null (the default) = no lookup. The map
+  // must outlive the stage.
+  void SetNumberMap(ratelimit::NumberMap* number_map) { number_map_ = number_map; }
+
   // The job with this hand-off token reached its durable terminal event or DLQ record.
   void Settled(uint64_t token);
   // Heartbeat (every kHeartbeatEvery) and settled ledger entries to Redis. Blocks for a
@@ -114,8 +121,13 @@ class AdmissionStage {
   void Take(uint64_t arrival, std::unique_ptr<JobContext> job, WaitQueue* source);
   void HoldUnavailable(uint64_t arrival, std::unique_ptr<JobContext> job);
   void EnterLedger(const JobContext& job);
+  void ResolveCarriers();
 
   ratelimit::Admission& admission_;
+  ratelimit::NumberMap* number_map_ = nullptr;
+  std::vector<std::string_view> lookup_numbers_;
+  std::vector<size_t> lookup_index_;
+  std::vector<std::string> lookup_carriers_;
   std::string route_name_;
   Metrics* metrics_;
   bool redis_available_ = true;

@@ -195,6 +195,7 @@ void ReadBool(const YAML::Node& node, const std::string& key, bool& out) {
 void ReadRateLimit(const YAML::Node& node, RateLimitConfig& c) {
   ReadSection(node, "ratelimit", {
       {"enabled", [&](const YAML::Node& n, const std::string& k) { ReadBool(n, k, c.enabled); }},
+      {"number_map", [&](const YAML::Node& n, const std::string& k) { ReadBool(n, k, c.number_map); }},
       {"dedupe_window_s", [&](const YAML::Node& n, const std::string& k) {
          ReadInt(n, k, c.dedupe_window_s, 1, 7 * 86400);
        }},

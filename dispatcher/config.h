@@ -155,6 +155,9 @@ struct RateLimitConfig {
   // benchmarks of the rest of the pipeline.
   bool enabled = true;
   int dedupe_window_s = 3600;  // a replay within this window is never sent twice
+  // Jobs without a "carrier" hint look their number up in the Redis hash `numbermap`
+  // (number portability: E.164 -> carrier), one HMGET per batch. Off by default.
+  bool number_map = false;
   std::vector<RateRuleConfig> rules;  // no rule: unlimited
 };
 

@@ -30,6 +30,7 @@
 #include "dispatcher/send_shard.h"
 #include "dispatcher/webhook_server.h"
 #include "ratelimit/admission.h"
+#include "ratelimit/number_map.h"
 #include "ratelimit/quiet_hours.h"
 #include "ratelimit/redis_connection.h"
 
@@ -114,6 +115,7 @@ int Run(const std::string& config_path) {
   // The admission gate runs on the consumer thread with its own Redis connection.
   std::unique_ptr<ratelimit::RedisConnection> redis;
   std::unique_ptr<ratelimit::Admission> admission;
+  std::unique_ptr<ratelimit::NumberMap> number_map;
   std::unique_ptr<AdmissionStage> admission_stage;
   std::unique_ptr<ratelimit::PolicyCache> policies;
   if (config.ratelimit.enabled) {
@@ -134,6 +136,10 @@ int Run(const std::string& config_path) {
     for (const auto& r : config.ratelimit.rules) rules.push_back({r.scope, r.name, r.rate_per_sec, r.burst});
     admission = std::make_unique<ratelimit::Admission>(*redis, admission_config, rules);
     admission_stage = std::make_unique<AdmissionStage>(*admission, config.smpp.name, &metrics);
+    if (config.ratelimit.number_map) {
+      number_map = std::make_unique<ratelimit::NumberMap>(*redis, config.redis.key_prefix);
+      admission_stage->SetNumberMap(number_map.get());
+    }
     // Tenant policies are read at most once a second, so a change applies within 1 s.
     policies = std::make_unique<ratelimit::PolicyCache>(*redis, config.redis.key_prefix);
   } else {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -129,6 +130,42 @@ TEST_F(AdmissionStageTest, WaitingJobsGoInArrivalOrderAtTheRateWithFewRefusals) 
   const uint64_t later_round_trips = stage_->stats().round_trips - 1;
   EXPECT_LE(stage_->stats().refused - first_refusals, later_round_trips);
   EXPECT_EQ(stage_->held(), 100 - admitted);
+}
+
+TEST_F(AdmissionStageTest, NumberMapGivesUnhintedJobsTheirCarrierAndItsBucket) {
+  // Carrier "kt" may send 3, then nothing (rate 0); the default route is unlimited.
+  admission_ = std::make_unique<ratelimit::Admission>(
+      *redis_, ratelimit::AdmissionConfig{},
+      std::vector<ratelimit::Rule>{{"carrier", "kt", 0, 3}});
+  stage_ = std::make_unique<AdmissionStage>(*admission_, "route", nullptr);
+  ratelimit::NumberMap map(*redis_, "bulkd:");
+  stage_->SetNumberMap(&map);
+  server_.Command({"HSET", "bulkd:numbermap", "+821011110000", "kt", "+821011110001", "kt",
+                   "+821011110002", "kt", "+821011110003", "kt", "+821022220000", "NOT A NAME"});
+
+  std::vector<std::unique_ptr<JobContext>> jobs;
+  for (int i = 0; i < 4; ++i) {
+    auto job = MakeJob("kt-" + std::to_string(i), "");
+    job->job.to = "+82101111000" + std::to_string(i);
+    jobs.push_back(std::move(job));
+  }
+  auto hinted = MakeJob("hinted", "");
+  hinted->job.to = "+821011110000";
+  hinted->job.carrier = "skt";  // a hint wins over the map
+  jobs.push_back(std::move(hinted));
+  auto unmapped = MakeJob("unmapped", "");
+  unmapped->job.to = "+821022220000";  // a malformed map value is ignored
+  jobs.push_back(std::move(unmapped));
+
+  AdmissionResult result;
+  stage_->Admit(jobs, result);
+  std::map<std::string, std::string> carrier_of;
+  for (const auto& job : result.admitted) carrier_of[job->job.id] = job->job.carrier;
+  EXPECT_EQ(carrier_of.size(), 5u);  // kt's bucket held the fourth kt job back
+  EXPECT_EQ(carrier_of["kt-0"], "kt");
+  EXPECT_EQ(carrier_of["hinted"], "skt");
+  EXPECT_EQ(carrier_of["unmapped"], "");
+  EXPECT_EQ(stage_->held(), 1u);
 }
 
 }  // namespace

@@ -91,6 +91,17 @@ TEST(ConfigTest, EmptyTextGivesDefaultsOfTheNewSections) {
   EXPECT_EQ(e.rcs.dealer.name, "rcs");
 }
 
+TEST(ConfigTest, NumberMapIsOffByDefaultAndReadAsABool) {
+  EXPECT_FALSE(ParseConfig("").ratelimit.number_map);
+  EXPECT_TRUE(ParseConfig("ratelimit: {number_map: true}").ratelimit.number_map);
+  try {
+    ParseConfig("ratelimit: {number_map: maybe}");
+    FAIL() << "accepted a non-boolean";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("ratelimit.number_map"));
+  }
+}
+
 TEST(ConfigTest, ReadsSmppPoolAndExtraRoutesWithTheSameKeys) {
   Config c = ParseConfig(R"(
 smpp: {name: a, binds: 4, max_tps_per_bind: 150, throttle_backoff_ms: 250, carrier: skt, weight: 3}
