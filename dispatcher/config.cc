@@ -269,6 +269,11 @@ std::map<std::string, FieldReader> DealerFields(DealerSettings& c, int max_batch
       {"poll_interval_ms", [&c](N n, K k) { ReadInt(n, k, c.poll_interval_ms, 0, 3600000); }},
       {"verify_peer", [&c](N n, K k) { ReadBool(n, k, c.verify_peer); }},
       {"ca_file", [&c](N n, K k) { ReadString(n, k, c.ca_file); }},
+      {"webhook_secret", [&c](N n, K k) { ReadString(n, k, c.webhook_secret); }},
+      {"webhook_path", [&c](N n, K k) {
+         ReadString(n, k, c.webhook_path);
+         if (c.webhook_path.empty() || c.webhook_path.front() != '/') Fail(k, "must start with '/'");
+       }},
   };
 }
 
@@ -385,9 +390,6 @@ void OverrideFromEnv(const char* name, T& out) {
 
 Config ParseConfig(const std::string& yaml_text) {
   Config config;
-  // Per-product provider labels (DealerSettings::name has no default of its own).
-  if (config.friendtalk.dealer.name.empty()) config.friendtalk.dealer.name = "kakao-friendtalk";
-  if (config.rcs.dealer.name.empty()) config.rcs.dealer.name = "rcs";
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);

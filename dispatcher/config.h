@@ -85,9 +85,14 @@ struct DealerSettings {
   int poll_interval_ms = 2000;  // 0 = results by webhook only
   bool verify_peer = true;
   std::string ca_file;
+  // Results by signed webhook on the result_webhooks server (X-Signature, hex HMAC of the
+  // body): the key (never logged; empty = no route) and the path.
+  std::string webhook_secret;
+  std::string webhook_path;
 
   static DealerSettings Named(std::string name) {
     DealerSettings settings;
+    settings.webhook_path = "/webhooks/" + name;
     settings.name = std::move(name);
     return settings;
   }
@@ -123,8 +128,8 @@ struct WebhookChannelConfig {
   std::string ca_file;
 };
 
-// The HTTP server bulkd runs for providers' result webhooks (Kakao results). Started
-// only when a provider has a webhook route (kakao.webhook_secret set).
+// The HTTP server bulkd runs for providers' result webhooks (Kakao, RCS results).
+// Started only when a provider has a webhook route (a webhook_secret set).
 struct ResultWebhooksConfig {
   std::string bind = "127.0.0.1";  // "0.0.0.0" to face the dealer
   uint16_t port = 9465;            // 0 picks a free port (printed at start-up)

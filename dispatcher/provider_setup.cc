@@ -4,6 +4,8 @@
 #include "dispatcher/send_shard.h"
 #include "dispatcher/webhook_server.h"
 #include "providers/http/alimtalk_provider.h"
+#include "providers/http/alimtalk_wire.h"
+#include "providers/http/dealer_provider.h"
 #include "providers/http/friendtalk_provider.h"
 #include "providers/http/rcs_provider.h"
 #include "providers/http/webhook_provider.h"
@@ -118,7 +120,9 @@ ConfiguredProviders AddConfiguredProviders(const Config& config, SendShard& shar
     ft.appkey = config.friendtalk.appkey;
     ft.secret_key = config.friendtalk.dealer.secret_key;
     ft.sender_key = config.friendtalk.sender_key;
-    shard.AddProvider(providers::http::MakeFriendtalkProvider(shard.io(), std::move(ft)));
+    auto friendtalk = providers::http::MakeFriendtalkProvider(shard.io(), std::move(ft));
+    out.friendtalk = friendtalk.get();
+    shard.AddProvider(std::move(friendtalk));
   }
   if (config.rcs.dealer.enabled) {
     providers::http::RcsConfig rcs;
@@ -128,7 +132,9 @@ ConfiguredProviders AddConfiguredProviders(const Config& config, SendShard& shar
     rcs.brand_id = config.rcs.brand_id;
     rcs.chatbot_id = config.rcs.chatbot_id;
     rcs.unsubscribe_number = config.rcs.unsubscribe_number;
-    shard.AddProvider(providers::http::MakeRcsProvider(shard.io(), std::move(rcs)));
+    auto rcs_provider = providers::http::MakeRcsProvider(shard.io(), std::move(rcs));
+    out.rcs = rcs_provider.get();
+    shard.AddProvider(std::move(rcs_provider));
   }
   if (config.webhook.enabled) {
     providers::http::WebhookConfig hook;
@@ -148,7 +154,10 @@ ConfiguredProviders AddConfiguredProviders(const Config& config, SendShard& shar
 std::unique_ptr<WebhookServer> MakeResultWebhookServer(
     const Config& config, const ConfiguredProviders& providers, SendShard& shard,
     std::shared_ptr<AlimtalkWebhookStats> alimtalk_stats) {
-  if (!providers.alimtalk || config.kakao.webhook_secret.empty()) return nullptr;
+  const bool alimtalk = providers.alimtalk && !config.kakao.webhook_secret.empty();
+  const bool friendtalk = providers.friendtalk && !config.friendtalk.dealer.webhook_secret.empty();
+  const bool rcs = providers.rcs && !config.rcs.dealer.webhook_secret.empty();
+  if (!alimtalk && !friendtalk && !rcs) return nullptr;
   WebhookServerConfig server_config;
   server_config.bind = config.result_webhooks.bind;
   server_config.port = config.result_webhooks.port;
@@ -156,9 +165,22 @@ std::unique_ptr<WebhookServer> MakeResultWebhookServer(
   server_config.max_body_bytes = config.result_webhooks.max_body_bytes;
   server_config.max_connections = config.result_webhooks.max_connections;
   auto server = std::make_unique<WebhookServer>(server_config);
-  server->Handle(config.kakao.webhook_path,
-                 MakeAlimtalkWebhookHandler(*providers.alimtalk, shard.io(),
-                                            config.kakao.webhook_secret, std::move(alimtalk_stats)));
+  if (alimtalk) {
+    server->Handle(config.kakao.webhook_path,
+                   MakeAlimtalkWebhookHandler(*providers.alimtalk, shard.io(),
+                                              config.kakao.webhook_secret, std::move(alimtalk_stats)));
+  }
+  if (friendtalk) {  // Friendtalk results have the Alimtalk webhook's shape
+    server->Handle(config.friendtalk.dealer.webhook_path,
+                   MakeDealerWebhookHandler(*providers.friendtalk, shard.io(),
+                                            config.friendtalk.dealer.webhook_secret,
+                                            &providers::http::ParseWebhookResults));
+  }
+  if (rcs) {
+    server->Handle(config.rcs.dealer.webhook_path,
+                   MakeDealerWebhookHandler(*providers.rcs, shard.io(), config.rcs.dealer.webhook_secret,
+                                            &providers::http::ParseRcsWebhookResults));
+  }
   return server;
 }
 

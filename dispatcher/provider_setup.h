@@ -12,6 +12,7 @@
 
 namespace bulkd::providers::http {
 class AlimtalkProvider;
+class DealerProvider;
 }
 
 namespace bulkd::dispatcher {
@@ -24,8 +25,10 @@ struct AlimtalkWebhookStats;
 // Every provider label the config names, in a stable order (metrics pre-register them).
 std::vector<std::string> ProviderNames(const Config& config);
 
-struct ConfiguredProviders {
-  providers::http::AlimtalkProvider* alimtalk = nullptr;  // owned by the shard
+struct ConfiguredProviders {  // owned by the shard; null when not configured
+  providers::http::AlimtalkProvider* alimtalk = nullptr;
+  providers::http::DealerProvider* friendtalk = nullptr;
+  providers::http::DealerProvider* rcs = nullptr;
 };
 
 // Adds the configured providers to `shard` (before it starts). SMPP MO replies go to

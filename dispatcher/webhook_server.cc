@@ -12,6 +12,7 @@
 #include "dispatcher/alimtalk_webhook.h"
 #include "dispatcher/http_server.h"
 #include "providers/http/alimtalk_provider.h"
+#include "providers/http/dealer_provider.h"
 
 namespace bulkd::dispatcher {
 
@@ -139,6 +140,29 @@ WebhookServer::Handler MakeAlimtalkWebhookHandler(providers::http::AlimtalkProvi
       boost::asio::post(*io, [provider, results = std::move(results)] {
         provider->OnResults(results);
       });
+    }
+    return {200, "ok\n"};
+  };
+}
+
+WebhookServer::Handler MakeDealerWebhookHandler(providers::http::DealerProvider& provider,
+                                                boost::asio::io_context& provider_io,
+                                                std::string secret, WebhookResultsParser parse,
+                                                std::string signature_header) {
+  if (secret.empty()) throw std::invalid_argument("webhooks: the webhook secret must be set");
+  if (!parse) throw std::invalid_argument("webhooks: a results parser is required");
+  return [provider = &provider, io = &provider_io, secret = std::move(secret), parse,
+          signature_header = std::move(signature_header)](const WebhookRequest& req) -> WebhookReply {
+    if (!providers::http::VerifyWebhookSignature(req.body(), secret, req.header(signature_header))) {
+      static std::atomic<int64_t> last_log{0};
+      if (ShouldLogNow(last_log))
+        spdlog::warn("webhooks: provider={} request refused: bad or missing signature", provider->name());
+      return {401, "bad or missing signature\n"};
+    }
+    std::vector<providers::http::FinalResult> results;
+    if (!parse(req.body(), results)) return {400, "results: unreadable body\n"};
+    if (!results.empty()) {
+      boost::asio::post(*io, [provider, results = std::move(results)] { provider->OnResults(results); });
     }
     return {200, "ok\n"};
   };

@@ -23,12 +23,15 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace boost::asio {
 class io_context;
 }
 namespace bulkd::providers::http {
 class AlimtalkProvider;
+class DealerProvider;
+struct FinalResult;
 }
 
 namespace bulkd::dispatcher {
@@ -119,5 +122,19 @@ WebhookServer::Handler MakeAlimtalkWebhookHandler(
     providers::http::AlimtalkProvider& provider, boost::asio::io_context& provider_io,
     std::string secret, std::shared_ptr<AlimtalkWebhookStats> stats = nullptr,
     std::string signature_header = "X-Signature");
+
+// Reads one product's result webhook body into results; false when unreadable.
+using WebhookResultsParser = bool (*)(const std::string& body,
+                                      std::vector<providers::http::FinalResult>& out);
+
+// The handler for another dealer product's result webhook (Friendtalk: the Alimtalk
+// body, ParseWebhookResults; RCS: ParseRcsWebhookResults), with the same rules: a
+// missing or wrong `signature_header` gets 401 and applies nothing, a body `parse`
+// refuses gets 400, else provider.OnResults(results) is posted to `provider_io` and the
+// answer is 200. Lifetimes and errors as MakeAlimtalkWebhookHandler.
+WebhookServer::Handler MakeDealerWebhookHandler(providers::http::DealerProvider& provider,
+                                                boost::asio::io_context& provider_io,
+                                                std::string secret, WebhookResultsParser parse,
+                                                std::string signature_header = "X-Signature");
 
 }  // namespace bulkd::dispatcher

@@ -106,5 +106,55 @@ TEST(ChannelsRoutingEndToEndTest, CarrierHintRcsFallbackAndWebhookChannelThrough
   EXPECT_EQ(hooks, static_cast<size_t>(kEach));
 }
 
+// RCS with polling off: results come only by the dealer's signed webhooks to bulkd's
+// result_webhooks server, out of order and a fifth of them twice; every job still ends
+// delivered exactly once.
+TEST(ChannelsRoutingEndToEndTest, RcsResultsArriveByWebhookOnly) {
+  TempDir dir;
+  testing::RedisServer redis;
+  testing::DevBroker broker(4);
+  const std::string& bootstrap = broker.bootstrap();
+  const uint16_t webhook_port = testing::FreeTcpPort();
+  testing::SmscSim smsc({"--receipt-delay-ms", "10"});
+  testing::BizmsgSim dealer({"--rcs-mix", "0:100", "--result-delay-ms", "200", "--out-of-order",
+                             "--webhook", "http://127.0.0.1:" + std::to_string(webhook_port) + "/webhooks/rcs",
+                             "--webhook-secret", "result-key", "--webhook-duplicate-percent", "20"});
+  constexpr int kJobs = 200;
+  {
+    dispatcher::KafkaConfig kafka;
+    kafka.brokers = bootstrap;
+    dispatcher::KafkaProducer producer(kafka, "rcs-webhook-producer", [](uint64_t) {});
+    for (int i = 0; i < kJobs; ++i) {
+      char job[256];
+      std::snprintf(job, sizeof job,
+                    R"({"id":"r-%04d","tenant":"shop1","kind":"info","to":"+8210%08d",)"
+                    R"("channels":["rcs"],"template":"t1"})", i, i);
+      producer.Produce("bulkd.jobs", std::to_string(i), job);
+    }
+    ASSERT_TRUE(producer.Flush(30000));
+  }
+  const std::string config_file = dir.path() + "/bulkd.yaml";
+  std::ofstream(config_file)
+      << "kafka: {brokers: \"" << bootstrap << "\", group_id: rcs-webhook}\n"
+      << "redis: {port: " << redis.port() << "}\n"
+      << "smpp: {port: " << smsc.port() << ", receipt_timeout_s: 30}\n"
+      << "rcs: {enabled: true, base_url: \"http://127.0.0.1:" << dealer.port()
+      << "\", app_key: a, secret_key: sim-secret, brand_id: b, chatbot_id: \"15880000\","
+      << " poll_interval_ms: 0, webhook_secret: result-key}\n"
+      << "result_webhooks: {port: " << webhook_port << "}\n"
+      << "admin: {port: 0}\n";
+  ChildProcess bulkd({BuiltBinary("dispatcher/bulkd"), "--config", config_file});
+  ASSERT_TRUE(bulkd.WaitForLine("webhooks listening on", std::chrono::seconds(20)));
+
+  auto summary = testing::CampaignSummary(bootstrap, kJobs, std::chrono::seconds(60));
+  ASSERT_TRUE(summary);
+  RecordProperty("summary", *summary);
+  EXPECT_THAT(*summary, ::testing::HasSubstr("\"complete\":true"));
+  EXPECT_THAT(*summary, ::testing::HasSubstr("\"duplicate_terminal_events\":0,"));
+  EXPECT_EQ(testing::SummaryField(*summary, "delivered"), kJobs) << *summary;
+  bulkd.Signal(SIGTERM);
+  EXPECT_EQ(bulkd.WaitForExit(std::chrono::seconds(40)), 0);
+}
+
 }  // namespace
 }  // namespace bulkd

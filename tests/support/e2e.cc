@@ -1,5 +1,10 @@
 #include "tests/support/e2e.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <stdexcept>
 
@@ -26,6 +31,22 @@ std::optional<std::string> CampaignSummary(const std::string& bootstrap, int exp
 long SummaryField(const std::string& summary, const std::string& name) {
   const auto at = summary.find("\"" + name + "\":");
   return at == std::string::npos ? -1 : std::stol(summary.substr(at + name.size() + 3));
+}
+
+uint16_t FreeTcpPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket() failed");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ::close(fd);
+    throw std::runtime_error("could not bind a free port");
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
 }
 
 size_t CountLines(const std::string& path) {

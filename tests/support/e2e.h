@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <set>
@@ -33,6 +34,10 @@ std::optional<std::string> CampaignSummary(const std::string& bootstrap, int exp
 
 // A number field of the summary JSON ("delivered", "failed"...); -1 when absent.
 long SummaryField(const std::string& summary, const std::string& name);
+
+// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then closed), for
+// a server whose address another process must know before it starts.
+uint16_t FreeTcpPort();
 
 // Lines in a file (0 when it does not exist yet).
 size_t CountLines(const std::string& path);
