@@ -26,6 +26,7 @@
 
 #include "dispatcher/alimtalk_webhook.h"
 #include "providers/http/alimtalk_provider.h"
+#include "providers/http/rcs_provider.h"
 #include "tests/support/bizmsg_sim.h"
 #include "tests/support/child_process.h"
 #include "tests/support/raw_http_client.h"
@@ -317,6 +318,36 @@ TEST(AlimtalkWebhookHandlerTest, AnEmptySecretIsRefused) {
   c.sender_key = "c";
   providers::http::AlimtalkProvider provider(io, c);
   EXPECT_THROW(MakeAlimtalkWebhookHandler(provider, io, ""), std::invalid_argument);
+}
+
+TEST(DealerWebhookHandlerTest, RcsRouteRefusesBadSignaturesAndUnreadableBodies) {
+  boost::asio::io_context io;  // not run: nothing may be posted to the provider here
+  providers::http::RcsConfig c;
+  c.app_key = "a";
+  c.secret_key = "b";
+  c.brand_id = "brand";
+  c.chatbot_id = "15880000";
+  auto rcs = providers::http::MakeRcsProvider(io, c);
+  EXPECT_THROW(MakeDealerWebhookHandler(*rcs, io, "", &providers::http::ParseRcsWebhookResults),
+               std::invalid_argument);
+  WebhookServer server(TestConfig());
+  server.Handle("/webhooks/rcs", MakeDealerWebhookHandler(*rcs, io, std::string(kSecret),
+                                                          &providers::http::ParseRcsWebhookResults));
+  server.Start();
+  const std::string body = R"({"messages":"not a list"})";
+  auto res = Exchange(server.port(), Post("/webhooks/rcs", body));  // no signature
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  res = Exchange(server.port(), Post("/webhooks/rcs", body,
+                                     "X-Signature: " + SignWebhookBody(body, "wrong") + "\r\n"));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  res = Exchange(server.port(), Post("/webhooks/rcs", body,
+                                     "X-Signature: " + SignWebhookBody(body, kSecret) + "\r\n"));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_EQ(io.poll(), 0u);  // nothing was handed to the provider
+  server.Stop();
 }
 
 // ---------------------------------------------------------------------------------------
