@@ -158,7 +158,7 @@ void AdmissionStage::Admit(std::vector<std::unique_ptr<JobContext>>& incoming,
     const core::Job& job = batch_[i]->job;
     ratelimit::BucketRef* refs = &buckets_[i * kMaxBuckets];
     const size_t n = BucketsOf(job, refs);
-    requests_[i] = {job.tenant, job.id, job.to, job.kind, Segments(job), {refs, n}};
+    requests_[i] = {job.tenant, job.id, job.to, job.kind, Segments(job), {refs, n}, batch_[i]->retry};
   }
   decisions_.resize(batch_.size());
   ++stats_.round_trips;
@@ -266,9 +266,10 @@ void AdmissionStage::EnterLedger(const JobContext& job) {
       ratelimit::LedgerEntry{job.job.tenant, ratelimit::Admission::LedgerHash(job.job.id)};
 }
 
-void AdmissionStage::Settled(uint64_t token) {
+void AdmissionStage::Settled(uint64_t token, uint32_t retry) {
   auto it = ledger_.find(token);
   if (it == ledger_.end()) return;
+  it->second.retry = retry;
   if (settled_.size() < kMaxSettledBacklog) settled_.push_back(std::move(it->second));
   ledger_.erase(it);
 }

@@ -87,8 +87,9 @@ class AdmissionStage {
   // must outlive the stage.
   void SetNumberMap(ratelimit::NumberMap* number_map) { number_map_ = number_map; }
 
-  // The job with this hand-off token reached its durable terminal event or DLQ record.
-  void Settled(uint64_t token);
+  // The job with this hand-off token reached its durable terminal event or DLQ record,
+  // or (retry > 0) was handed over as that durable retry record.
+  void Settled(uint64_t token, uint32_t retry = 0);
   // Heartbeat (every kHeartbeatEvery) and settled ledger entries to Redis. Blocks for a
   // round trip when there is something to send; call from the consumer loop.
   void Tick();

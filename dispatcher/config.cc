@@ -168,6 +168,8 @@ void ReadSmppRoutes(const YAML::Node& node, const std::string& key,
   }
 }
 
+void ReadBool(const YAML::Node& node, const std::string& key, bool& out);
+
 void ReadPipeline(const YAML::Node& node, PipelineConfig& c) {
   ReadSection(node, "pipeline", {
       {"poll_batch", [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.poll_batch, 1, 100000); }},
@@ -180,6 +182,8 @@ void ReadPipeline(const YAML::Node& node, PipelineConfig& c) {
          ReadInt(n, k, c.fallback_on_undelivered_s, 0, 7 * 86400);
        }},
       {"retry_max_ms", [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.retry_max_ms, 1, 86400000); }},
+      {"durable_retries", [&](const YAML::Node& n, const std::string& k) { ReadBool(n, k, c.durable_retries); }},
+      {"retry_max_age_s", [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.retry_max_age_s, 1, 7 * 86400); }},
   });
 }
 
@@ -416,6 +420,9 @@ Config ParseConfig(const std::string& yaml_text) {
   });
   if (config.pipeline.retry_base_ms > config.pipeline.retry_max_ms)
     Fail("pipeline.retry_base_ms", "must not exceed pipeline.retry_max_ms");
+  // The in-flight ledger that hands a retry record its job lives at least one dedupe window.
+  if (config.pipeline.durable_retries && config.pipeline.retry_max_age_s > config.ratelimit.dedupe_window_s)
+    Fail("pipeline.retry_max_age_s", "must not exceed ratelimit.dedupe_window_s while durable_retries is on");
   // Route names label events, metrics and carrier rate limits: one name, one account.
   for (size_t i = 0; i < config.smpp_routes.size(); ++i) {
     const std::string& name = config.smpp_routes[i].name;

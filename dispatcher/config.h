@@ -176,6 +176,12 @@ struct PipelineConfig {
   int max_submit_attempts = 5;     // transient SMPP errors, then "failed"
   int retry_base_ms = 200;         // exponential backoff with full jitter
   int retry_max_ms = 30000;
+  // Retries are written to the delay tiers and survive a restart (needs the Redis gate,
+  // ratelimit.enabled); false keeps them in memory.
+  bool durable_retries = true;
+  // A job is retried only while its next attempt is within this many seconds of its
+  // first; then it falls back or fails. At most ratelimit.dedupe_window_s.
+  int retry_max_age_s = 600;
   // An undelivered result within this many seconds of sending moves the job to the next
   // channel of its chain instead of ending it; 0 = never (the default).
   int fallback_on_undelivered_s = 0;

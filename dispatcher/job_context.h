@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "core/job.h"
 
@@ -26,6 +27,13 @@ struct JobContext {
   bool accepted = false;                    // provider took it; waiting for a receipt
   bool answered = false;                    // a provider has answered some attempt
   int64_t receipt_deadline_ns = 0;          // steady clock; 0 while not accepted
+  // Durable retries (dispatcher/retry_record.h): the record's bytes, kept to write the
+  // retry record (empty when durable retries are off); which retry record this job came
+  // from (0: its own record); when its first attempt was made and when it is due.
+  std::string record;
+  uint32_t retry = 0;
+  int64_t first_attempt_ms = 0;  // Unix epoch ms; 0 until the first attempt
+  int64_t retry_due_ms = 0;
 };
 
 // The token that travels with a terminal event, DLQ or deferral record through the

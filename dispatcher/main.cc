@@ -27,6 +27,7 @@
 #include "dispatcher/metrics.h"
 #include "dispatcher/pipeline.h"
 #include "dispatcher/provider_setup.h"
+#include "dispatcher/retry_record.h"
 #include "dispatcher/send_shard.h"
 #include "dispatcher/webhook_server.h"
 #include "ratelimit/admission.h"
@@ -102,6 +103,7 @@ int Run(const std::string& config_path) {
   shard_settings.max_attempts_per_channel = config.pipeline.max_submit_attempts;
   shard_settings.retry_base = std::chrono::milliseconds(config.pipeline.retry_base_ms);
   shard_settings.retry_max = std::chrono::milliseconds(config.pipeline.retry_max_ms);
+  shard_settings.retry_max_age = std::chrono::seconds(config.pipeline.retry_max_age_s);
   shard_settings.receipt_timeout = std::chrono::seconds(config.smpp.receipt_timeout_s);
   shard_settings.fallback_on_undelivered =
       std::chrono::seconds(config.pipeline.fallback_on_undelivered_s);
@@ -146,7 +148,20 @@ int Run(const std::string& config_path) {
     spdlog::warn("bulkd: ratelimit.enabled is false: no dedupe, opt-out or rate limits");
   }
 
+  // Durable retries need the in-flight ledger, which hands each retry record its job.
+  std::unique_ptr<RetryScheduler> retries;
+  if (config.pipeline.durable_retries && admission && admission->has_ledger()) {
+    std::vector<std::string> tier_topics;
+    for (int delay : config.kafka.defer_tiers_s) tier_topics.push_back(DeferTopic(config.kafka, delay));
+    retries = std::make_unique<RetryScheduler>(producer, std::move(tier_topics),
+                                               config.kafka.defer_tiers_s, handoffs);
+    shard.SetRetryScheduler(retries.get());
+  } else if (config.pipeline.durable_retries) {
+    spdlog::warn("bulkd: durable retries need ratelimit.enabled; retries stay in memory");
+  }
+
   KafkaConsumer consumer(config.kafka, nullptr);
+  handoffs.SetWake([&consumer] { consumer.Wake(); });
   PipelineParts parts;
   parts.consumer = &consumer;
   parts.producer = &producer;
@@ -157,6 +172,7 @@ int Run(const std::string& config_path) {
   parts.admission = admission_stage.get();
   parts.policies = policies.get();
   parts.metrics = &metrics;
+  parts.durable_retries = retries != nullptr;
   Pipeline pipeline(config, parts);
   consumer.SetListener(&pipeline);
 
@@ -181,6 +197,7 @@ int Run(const std::string& config_path) {
   }
   spdlog::info("bulkd: started group={} topic={}", config.kafka.group_id, config.kafka.jobs_topic);
   pipeline.Run(g_stop, /*drain_timeout_ms=*/20000);
+  handoffs.SetWake({});  // the consumer closes next; later acknowledgements need no wake-up
   // Leaving the group commits; with Kafka gone that would block for ever. Offsets not
   // committed only mean replays, which dedupe absorbs, so a bounded exit is safe.
   std::thread([] {

@@ -13,12 +13,16 @@
 #include "dispatcher/event_publisher.h"
 #include "dispatcher/kafka/producer.h"
 #include "dispatcher/metrics.h"
+#include "dispatcher/retry_record.h"
 #include "dispatcher/send_shard.h"
 #include "dispatcher/time_gate.h"
 #include "ratelimit/quiet_hours.h"
 
 namespace bulkd::dispatcher {
 namespace {
+
+// A retry record this close to its due time goes now rather than hopping another tier.
+constexpr int64_t kRetryDueSlackMs = 50;
 
 DlqReason ClassifyRejection(const core::JobError& error) {
   if (!error.field.empty()) return DlqReason::kSchema;
@@ -127,10 +131,15 @@ void Pipeline::HandleBatch(std::vector<KafkaMessage>& batch) {
       DeadLetter(message, topic_index, error);
       continue;
     }
+    if (topic_index > 0 && !ReadRetryState(message, *context, error)) {
+      DeadLetter(message, topic_index, error);
+      continue;
+    }
     context->topic_index = topic_index;
     context->partition = message.partition();
     context->offset = message.offset();
     context->enqueued_ms = message.timestamp_ms();
+    if (parts_.durable_retries) context->record.assign(message.value());
     decoded.push_back({std::move(context), &message});
   }
   consumed_.fetch_add(batch.size(), std::memory_order_relaxed);
@@ -139,6 +148,25 @@ void Pipeline::HandleBatch(std::vector<KafkaMessage>& batch) {
   go.reserve(decoded.size());
   GateByTime(decoded, go);
   Admit(go);
+}
+
+bool Pipeline::ReadRetryState(const KafkaMessage& message, JobContext& ctx,
+                              core::JobError& error) {
+  const auto header = message.header(kRetryHeader);
+  if (!header) return true;  // a deferral record, not a retry
+  const auto state = ParseRetryHeader(*header);
+  if (!state || state->channel_index >= ctx.job.channels.size()) {
+    error.field = kRetryHeader;
+    error.reason = "header bulkd-retry is malformed or names a channel the job does not have";
+    return false;
+  }
+  ctx.retry = state->retry;
+  ctx.channel_index = state->channel_index;
+  ctx.attempt = state->attempt;
+  ctx.total_attempts = state->total_attempts;
+  ctx.first_attempt_ms = state->first_attempt_ms;
+  ctx.retry_due_ms = state->due_ms;
+  return true;
 }
 
 void Pipeline::GateByTime(std::vector<Decoded>& decoded,
@@ -168,6 +196,11 @@ void Pipeline::GateByTime(std::vector<Decoded>& decoded,
         continue;
       }
     }
+    // A retry record released by its tier before its backoff is over hops on.
+    if (ctx.retry_due_ms > now_ms + kRetryDueSlackMs) {
+      Defer(ctx, *d.message, ctx.retry_due_ms, "");
+      continue;
+    }
     const TimeDecision decision =
         DecideTime(ctx.job, now_ms, policy ? policy.get() : &default_policy);
     if (decision.kind == TimeDecision::Kind::kExpired) {
@@ -176,6 +209,14 @@ void Pipeline::GateByTime(std::vector<Decoded>& decoded,
       continue;
     }
     if (decision.kind == TimeDecision::Kind::kDefer) {
+      if (ctx.retry > 0 &&
+          decision.due_ms - ctx.first_attempt_ms > int64_t{config_.pipeline.retry_max_age_s} * 1000) {
+        // Its send window opens only after the retry budget is spent.
+        parts_.events->Publish(ctx, core::EventType::kFailed,
+                               {"", "", "RETRY_BUDGET",
+                                "the send window opens after the retry time budget"});
+        continue;
+      }
       Defer(ctx, *d.message, decision.due_ms, decision.code);
       continue;
     }
@@ -202,9 +243,14 @@ void Pipeline::Defer(const JobContext& context, const KafkaMessage& message, int
   const std::string due = std::to_string(due_ms);
   // The deferral record is the job's durable hand-off: once Kafka has it, the offset
   // of the original may be committed.
+  std::vector<RecordHeader> headers{{"bulkd-due-ms", due}};
+  // A retry record keeps its attempt state through any hop (quiet hours included).
+  if (context.retry > 0) {
+    if (const auto retry = message.header(kRetryHeader)) headers.push_back({kRetryHeader, *retry});
+  }
   parts_.producer->Produce(topics_[tier + 1], message.key(), message.value(),
                            HandoffToken(context.topic_index, context.partition, context.offset),
-                           {{"bulkd-due-ms", due}});
+                           headers);
   deferred_.fetch_add(1, std::memory_order_relaxed);
   // One "deferred" event per job, when it first meets its window; later hops between
   // tiers are silent.
@@ -276,9 +322,10 @@ void Pipeline::MarkDone(uint8_t topic_index, int32_t partition, int64_t offset) 
 void Pipeline::ApplyHandoffs() {
   acked_.clear();
   parts_.handoffs->TakeAll(acked_);
-  for (uint64_t token : acked_) {
+  for (const Handoff& handoff : acked_) {
+    const uint64_t token = handoff.token;
     MarkDone(TokenTopic(token), TokenPartition(token), TokenOffset(token));
-    if (parts_.admission) parts_.admission->Settled(token);
+    if (parts_.admission) parts_.admission->Settled(token, handoff.retry);
   }
   if (parts_.admission) parts_.admission->Tick();
   if (touched_.empty()) return;

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,22 +36,52 @@ class KafkaProducer;
 class Metrics;
 class SendShard;
 
-// Acknowledged hand-off tokens, from the producer's thread to the consumer loop.
+// Acknowledged hand-offs, from the producer's thread to the consumer loop. A hand-off is
+// a terminal event, DLQ or deferral record, or a retry record (announced with
+// ExpectRetry before it is produced). Thread-safe.
+struct Handoff {
+  uint64_t token = 0;
+  uint32_t retry = 0;  // > 0: the job was handed over as this retry record
+};
+
 class HandoffQueue {
  public:
+  // Called (under the queue's lock: keep it short) when a hand-off arrives in an empty
+  // queue. It wakes the consumer loop, so the ledger is settled within milliseconds of
+  // the acknowledgement: until then a crash leaves a finished job to be recovered and
+  // ended a second time. Empty (the default) = no wake-up.
+  void SetWake(std::function<void()> wake) {
+    std::lock_guard lock(mutex_);
+    wake_ = std::move(wake);
+  }
+
   void Push(uint64_t token) {
     std::lock_guard lock(mutex_);
-    tokens_.push_back(token);
+    uint32_t retry = 0;
+    if (!retries_.empty()) {
+      if (auto it = retries_.find(token); it != retries_.end()) {
+        retry = it->second;
+        retries_.erase(it);
+      }
+    }
+    handoffs_.push_back({token, retry});
+    if (handoffs_.size() == 1 && wake_) wake_();
   }
-  void TakeAll(std::vector<uint64_t>& out) {
+  void ExpectRetry(uint64_t token, uint32_t retry) {
     std::lock_guard lock(mutex_);
-    out.swap(tokens_);
-    tokens_.clear();
+    retries_[token] = retry;
+  }
+  void TakeAll(std::vector<Handoff>& out) {
+    std::lock_guard lock(mutex_);
+    out.swap(handoffs_);
+    handoffs_.clear();
   }
 
  private:
   std::mutex mutex_;
-  std::vector<uint64_t> tokens_;
+  std::vector<Handoff> handoffs_;
+  std::unordered_map<uint64_t, uint32_t> retries_;  // announced retry records by token
+  std::function<void()> wake_;
 };
 
 // What the pipeline works with; every pointer may be null (no Redis gate, tests).
@@ -64,6 +95,9 @@ struct PipelineParts {
   AdmissionStage* admission = nullptr;       // optional: dedupe, opt-out, buckets
   ratelimit::PolicyCache* policies = nullptr;  // optional: quiet hours, ad format
   Metrics* metrics = nullptr;                // optional
+  // Optional: durable retries are on (jobs keep their record bytes for the shard's
+  // retry records, dispatcher/retry_record.h).
+  bool durable_retries = false;
 };
 
 class Pipeline : public RebalanceListener {
@@ -102,6 +136,9 @@ class Pipeline : public RebalanceListener {
   }
   int TopicIndex(std::string_view topic) const;
   void HandleBatch(std::vector<KafkaMessage>& batch);
+  // Reads a tier record's bulkd-retry header into `ctx`; false (with `error`) when it is
+  // malformed.
+  static bool ReadRetryState(const KafkaMessage& message, JobContext& ctx, core::JobError& error);
   void GateByTime(std::vector<Decoded>& decoded, std::vector<std::unique_ptr<JobContext>>& go);
   void Defer(const JobContext& context, const KafkaMessage& message, int64_t due_ms,
              std::string_view code);
@@ -120,7 +157,7 @@ class Pipeline : public RebalanceListener {
   core::JobDecoder decoder_;
   std::unordered_map<uint32_t, OffsetTracker> trackers_;  // by Key(topic, partition)
   std::vector<HeldPartition> held_partitions_;            // tiers whose head is not due
-  std::vector<uint64_t> acked_;   // reused buffer
+  std::vector<Handoff> acked_;    // reused buffer
   std::vector<uint32_t> touched_;  // trackers whose committable offset may have moved
   std::chrono::steady_clock::time_point next_lag_report_{};
   std::atomic<size_t> unfinished_{0};

@@ -127,6 +127,7 @@ void SendShard::Dispatch(uint64_t cookie) {
   }
   ++ctx.attempt;
   ++ctx.total_attempts;
+  if (ctx.first_attempt_ms == 0) ctx.first_attempt_ms = now_ms;
   ctx.provider = provider;
   ctx.accepted = false;
   ctx.receipt_deadline_ns = 0;
@@ -183,7 +184,7 @@ void SendShard::OnReport(const AttemptReport& report) {
     }
     case AttemptOutcome::kRetry:
       if (ctx.attempt < static_cast<uint32_t>(settings_.max_attempts_per_channel)) {
-        ScheduleRetry(report.cookie, report.code);
+        RetryLater(report.cookie, report.code);
       } else {
         FallBackOrFail(report.cookie, report.code, "attempts exhausted");
       }
@@ -220,19 +221,46 @@ void SendShard::FallBackOrFail(uint64_t cookie, std::string_view code, std::stri
   Dispatch(cookie);
 }
 
-void SendShard::ScheduleRetry(uint64_t cookie, std::string_view code) {
-  JobContext& ctx = *jobs_.at(cookie);
-  if (metrics_) metrics_->Retries(ctx.job.channels[ctx.channel_index]).Increment();
-  events_.Publish(ctx, core::EventType::kRetrying,
-                  {core::ToString(ctx.job.channels[ctx.channel_index]),
-                   ctx.provider ? ctx.provider->name() : "", code, ""});
+std::chrono::milliseconds SendShard::Backoff(uint32_t attempt) {
   // Exponential backoff with full jitter (xorshift: no shared RNG state to lock).
   const int64_t cap = std::min<int64_t>(settings_.retry_max.count(),
-                                        settings_.retry_base.count() << std::min(ctx.attempt, 20u));
+                                        settings_.retry_base.count() << std::min(attempt, 20u));
   jitter_state_ ^= jitter_state_ << 13;
   jitter_state_ ^= jitter_state_ >> 7;
   jitter_state_ ^= jitter_state_ << 17;
-  const auto delay = std::chrono::milliseconds(jitter_state_ % static_cast<uint64_t>(cap + 1));
+  return std::chrono::milliseconds(jitter_state_ % static_cast<uint64_t>(cap + 1));
+}
+
+void SendShard::RetryLater(uint64_t cookie, std::string_view code) {
+  auto it = jobs_.find(cookie);
+  if (it == jobs_.end()) return;
+  JobContext& ctx = *it->second;
+  const auto delay = Backoff(ctx.attempt);
+  const int64_t now_ms = clock_.NowMs();
+  const int64_t due_ms = now_ms + delay.count();
+  const auto budget = std::chrono::duration_cast<std::chrono::milliseconds>(settings_.retry_max_age);
+  if (due_ms - ctx.first_attempt_ms > budget.count()) {
+    FallBackOrFail(cookie, code, "retry time budget spent");
+    return;
+  }
+  const core::Channel channel = ctx.job.channels[ctx.channel_index];
+  if (metrics_) metrics_->Retries(channel).Increment();
+  events_.Publish(ctx, core::EventType::kRetrying,
+                  {core::ToString(channel), ctx.provider ? ctx.provider->name() : "", code, ""});
+  if (retry_scheduler_ && !ctx.record.empty() && ctx.offset >= 0) {
+    // Durable: the retry record carries the job from here; it is no longer this shard's.
+    RetryState state;
+    state.retry = ctx.retry + 1;
+    state.channel_index = static_cast<uint32_t>(ctx.channel_index);
+    state.attempt = ctx.attempt;
+    state.total_attempts = ctx.total_attempts;
+    state.first_attempt_ms = ctx.first_attempt_ms;
+    state.due_ms = due_ms;
+    retry_scheduler_->Schedule(ctx, state, now_ms);
+    jobs_.erase(it);
+    open_jobs_.fetch_sub(1, std::memory_order_relaxed);
+    return;
+  }
   auto timer = std::make_shared<boost::asio::steady_timer>(io_, delay);
   timer->async_wait([this, cookie, timer](auto ec) {
     if (!ec) Dispatch(cookie);

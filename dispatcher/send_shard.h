@@ -20,6 +20,7 @@
 #include "dispatcher/config.h"
 #include "dispatcher/event_publisher.h"
 #include "dispatcher/job_context.h"
+#include "dispatcher/retry_record.h"
 #include "providers/provider.h"
 #include "providers/router.h"
 
@@ -29,6 +30,9 @@ struct ShardSettings {
   int max_attempts_per_channel = 5;
   std::chrono::milliseconds retry_base{200};
   std::chrono::milliseconds retry_max{30000};
+  // A job is retried only while its next attempt would be within this long of its first;
+  // then it falls back or fails.
+  std::chrono::seconds retry_max_age{600};
   std::chrono::seconds receipt_timeout{300};
   // An undelivered result this soon after acceptance sends the job's next channel
   // instead of ending it (RCS or Alimtalk that did not arrive -> SMS); 0 = never.
@@ -50,6 +54,13 @@ class SendShard {
   // Before Start() only.
   void AddProvider(std::unique_ptr<providers::Provider> provider, std::string carrier = {},
                    uint32_t weight = 1);
+
+  // With a scheduler, retries are durable: a job due for another attempt is written to a
+  // delay tier (dispatcher/retry_record.h) and leaves this shard; the scheduler must
+  // outlive the shard. Without one (the default), retries wait here on a timer and a
+  // restart loses them. Jobs without their record bytes (JobContext::record) always
+  // retry here. Before Start() only.
+  void SetRetryScheduler(RetryScheduler* scheduler) { retry_scheduler_ = scheduler; }
 
   // Starts the io thread and the providers.
   void Start();
@@ -74,7 +85,9 @@ class SendShard {
   void Finish(uint64_t cookie, core::EventType type, std::string_view code,
               std::string_view detail);
   void FallBackOrFail(uint64_t cookie, std::string_view code, std::string_view detail);
-  void ScheduleRetry(uint64_t cookie, std::string_view code);
+  // Retries the job after a backoff (or falls back/fails once its time budget is spent).
+  void RetryLater(uint64_t cookie, std::string_view code);
+  std::chrono::milliseconds Backoff(uint32_t attempt);
   void CountReceipt(const JobContext& ctx, std::string_view status);
   void ArmHousekeeping();
   void Housekeeping();
@@ -88,6 +101,7 @@ class SendShard {
   std::vector<std::unique_ptr<providers::Provider>> providers_;
   providers::Router router_;
   std::unordered_map<const providers::Provider*, CircuitBreaker> breakers_;
+  RetryScheduler* retry_scheduler_ = nullptr;
   EventPublisher& events_;
   const core::Clock& clock_;
   Metrics* metrics_;

@@ -234,7 +234,7 @@ std::error_code Admission::Admit(std::span<const AdmissionRequest> batch,
   msg_begin[batch.size()] = static_cast<uint32_t>(script_idx.size());
 
   // Pass 2: the EVALSHA command, formatted straight into the reusable batch buffer.
-  const size_t argc = 3 + 12 + tenants_.size() + 3 * buckets.size() + 7 * batch.size() +
+  const size_t argc = 3 + 12 + tenants_.size() + 3 * buckets.size() + 8 * batch.size() +
                       script_idx.size();
   std::string ack_key;
   if (!batch_key.empty()) ack_key = config_.key_prefix + "admit-ack:" + std::string(batch_key);
@@ -271,6 +271,7 @@ std::error_code Admission::Admit(std::span<const AdmissionRequest> batch,
     command_.AddArg(r.recipient);
     command_.AddArg(check_optout ? "1" : "0");
     command_.AddArg(Number(r.segments).view());
+    command_.AddArg(Number(r.retry).view());
     command_.AddArg(Number(msg_begin[m + 1] - msg_begin[m]).view());
     for (uint32_t j = msg_begin[m]; j < msg_begin[m + 1]; ++j) {
       command_.AddArg(Number(script_idx[j]).view());
@@ -340,12 +341,20 @@ std::error_code Admission::Settle(std::span<const LedgerEntry> entries) {
   if (config_.worker_id.empty() || entries.empty()) return {};
   RedisBatch batch;
   std::string key;
+  const Number ledger_ttl(static_cast<int64_t>(config_.dedupe_window.count()) * 2000);
   for (const LedgerEntry& entry : entries) {
     const uint32_t selector = static_cast<uint32_t>(entry.hash >> 32);
     key.assign(config_.key_prefix).append("flight:").append(entry.tenant).push_back(':');
     key.append(Number(selector % config_.ledger_shards).view());
     const Number field(static_cast<int64_t>(entry.hash));
-    batch.Append({"HDEL", key, field.view()});
+    if (entry.retry == 0) {
+      batch.Append({"HDEL", key, field.view()});
+    } else {
+      // Handed over to a delay tier: the retry record takes it from here ("~k").
+      const std::string value = "~" + std::to_string(entry.retry);
+      batch.Append({"HSET", key, field.view(), value});
+      batch.Append({"PEXPIRE", key, ledger_ttl.view()});
+    }
   }
   std::vector<RedisReply> replies;
   if (auto ec = redis_.Execute(batch, &replies)) return ec;

@@ -44,6 +44,14 @@
 // kRecovered when that worker is gone: the entry now names this worker, which must end
 // the job itself. Ledger hashes expire two dedupe windows after their last claim.
 //
+// Durable retries: a job due for another attempt is written to a delay tier as retry
+// record k and settled with LedgerEntry::retry = k, which leaves "~k" in the ledger; the
+// retry record is then admitted with AdmissionRequest::retry = k (opt-out and buckets
+// checked again, no dedupe claim) and taken only while the ledger says "~k" (or its dead
+// owner was at an earlier retry, so it had handed this one over). A replay of the
+// original or of an older retry record is kDuplicate; kInProgress and kRecovered work as
+// above. So a retry survives a restart and is never sent twice from two records.
+//
 // Keys are not declared to EVALSHA: one Redis (or one cluster slot) only.
 #pragma once
 
@@ -87,6 +95,9 @@ struct AdmissionRequest {
   core::JobKind kind = core::JobKind::kInfo;
   uint32_t segments = 1;        // cost in tokens in every applicable bucket
   std::span<const BucketRef> buckets;  // duplicates in the list are charged once
+  // 0 for the job's own record; k > 0 for its k-th durable retry record, which is taken
+  // from the in-flight ledger instead of being claimed (see below).
+  uint32_t retry = 0;
 };
 
 enum class Verdict : uint8_t {
@@ -119,7 +130,8 @@ struct AdmissionConfig {
 // A job entered in the in-flight ledger, for Settle().
 struct LedgerEntry {
   std::string tenant;
-  uint64_t hash = 0;  // LedgerHash(job id)
+  uint64_t hash = 0;   // LedgerHash(job id)
+  uint32_t retry = 0;  // > 0: handed over as retry record k ("~k") instead of finished
 };
 
 // Counters for metrics; readable from any thread.
@@ -153,8 +165,8 @@ class Admission {
 
   // The ledger field of a job id (the dedupe claim's 64-bit hash).
   static uint64_t LedgerHash(std::string_view job_id);
-  // Removes finished jobs from the in-flight ledger, in one pipelined round trip.
-  // Blocks. No-op without a worker id.
+  // Removes finished jobs from the in-flight ledger (marks retries handed over, see
+  // LedgerEntry::retry), in one pipelined round trip. Blocks. No-op without a worker id.
   std::error_code Settle(std::span<const LedgerEntry> entries);
   // Marks this worker alive for `ttl` (`worker:{id}`); call well within ttl. Blocks.
   std::error_code Heartbeat(std::chrono::milliseconds ttl);

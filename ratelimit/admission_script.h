@@ -8,13 +8,19 @@ namespace bulkd::ratelimit::internal {
 // 6 batch ack key ("" = none), 7 ack ttl (ms), 8 T tenants, 9 B buckets, 10 N messages,
 // 11 worker id ("" = no in-flight ledger), 12 ledger shards, then T tenant names, then B x (bucket key, rate/s, burst), then per message:
 // tenant index (1-based), hash (signed 64-bit decimal), selector (uint32), recipient,
-// flags (1 = check opt-out), cost, M, then M bucket indices (1-based).
+// flags (1 = check opt-out), cost, retry (0 = the job's own record, k > 0 = its k-th
+// durable retry record), M, then M bucket indices (1-based).
 // Returns one string: per message 'A' | 'D' | 'O' | 'P' | 'R' | 'W<ms>:<k>;' (k = 0-based
 // position in the message's bucket list). With a worker id, every claim is also entered in
 // the in-flight ledger `flight:{tenant}:{shard}` (field = hash, value = worker id) until
 // the worker settles it; a replay of a claimed job is then 'D' when the ledger has no entry
 // (finished), 'P' when its worker is alive (`worker:{id}` exists: still in progress), and
 // 'R' when that worker is gone: the entry is taken over by this worker (recovered).
+// Ledger values: "<worker>" or "<worker>|<k>" (owner working on retry k), "~<k>" (retry k
+// handed over to a delay tier, not yet taken). A retry record k skips the dedupe claim:
+// it is taken (owner "<worker>|<k>") when the entry is "~<k>", or when its owner died
+// while at an earlier retry (it had handed this one over); another "~j" or no entry is
+// 'D'; a live owner is 'P'; a dead owner at retry >= k is 'R' (it may have sent it).
 inline constexpr char kAdmitScript[] = R"lua(
 local prefix = ARGV[1]
 local window = tonumber(ARGV[2])
@@ -111,7 +117,7 @@ for m = 1, nm do
     global_args[#global_args + 1] = ARGV[i + 3]
     global_msgs[#global_msgs + 1] = m
   end
-  i = i + 7 + tonumber(ARGV[i + 6])
+  i = i + 8 + tonumber(ARGV[i + 7])
 end
 
 local opted = {}
@@ -133,15 +139,44 @@ if #global_args > 0 then check(prefix .. 'optout:_global', global_args, global_m
 -- Per message: buckets first (pure Lua on the loaded state), then the claim (SADD into the
 -- current generation, after a look into the previous one) only for messages that could go;
 -- a waiting message costs no Redis call and claims nothing.
+-- Ledger owner "<worker>" or "<worker>|<retry>" -> worker, retry.
+local function owner_of(v)
+  local w, k = string.match(v, '^(.*)|(%d+)$')
+  if w then return w, tonumber(k) end
+  return v, 0
+end
+local function alive(w)
+  return w == worker or redis.call('EXISTS', prefix .. 'worker:' .. w) == 1
+end
+local function owner_value(k)
+  if k > 0 then return worker .. '|' .. k end
+  return worker
+end
+-- A retry record: 'C' (take it), or the verdict.
+local function retry_verdict(fkey, h, k)
+  local v = redis.call('HGET', fkey, h)
+  if not v then return 'D' end
+  if string.sub(v, 1, 1) == '~' then
+    if tonumber(string.sub(v, 2)) == k then return 'C' end
+    return 'D'
+  end
+  local w, at = owner_of(v)
+  if alive(w) then return 'P' end
+  if at < k then return 'C' end
+  redis.call('HSET', fkey, h, owner_value(at))
+  return 'R'
+end
+
 local out, charged = {}, {}
 for m = 1, nm do
   local p = ms[m]
   local cost = tonumber(ARGV[p + 5])
-  local mb = tonumber(ARGV[p + 6])
+  local retry = tonumber(ARGV[p + 6])
+  local mb = tonumber(ARGV[p + 7])
   local wait, which = -1, 0
   if not opted[m] then
     for k = 0, mb - 1 do
-      local s = load(tonumber(ARGV[p + 7 + k]))
+      local s = load(tonumber(ARGV[p + 8 + k]))
       local need = cost
       if need > s.burst then need = s.burst end
       if s.tokens + 1e-9 < need then
@@ -162,24 +197,32 @@ for m = 1, nm do
     local skey = T.cur .. (sel % T.n)
     local fkey
     if worker ~= '' then fkey = prefix .. 'flight:' .. T.name .. ':' .. (sel % ledger_shards) end
-    if (T.pn and redis.call('SISMEMBER', T.prev .. (sel % T.pn), h) == 1) or
+    local taken
+    if retry > 0 then
+      if fkey then taken = retry_verdict(fkey, h, retry) else taken = 'C' end
+      if taken ~= 'C' then out[m] = taken end
+    elseif (T.pn and redis.call('SISMEMBER', T.prev .. (sel % T.pn), h) == 1) or
        redis.call('SADD', skey, h) == 0 then
       out[m] = 'D'
       if fkey then
         local owner = redis.call('HGET', fkey, h)
-        if owner then
-          if owner ~= worker and redis.call('EXISTS', prefix .. 'worker:' .. owner) == 0 then
-            redis.call('HSET', fkey, h, worker)
-            out[m] = 'R'
-          else
+        if owner and string.sub(owner, 1, 1) ~= '~' then
+          local w, at = owner_of(owner)
+          if alive(w) then
             out[m] = 'P'
+          else
+            redis.call('HSET', fkey, h, owner_value(at))
+            out[m] = 'R'
           end
         end
       end
     else
       T.claims = T.claims + 1
+      taken = 'C'
+    end
+    if taken == 'C' then
       if fkey then
-        redis.call('HSET', fkey, h, worker)
+        redis.call('HSET', fkey, h, owner_value(retry))
         if not ledger_touched[fkey] then
           ledger_touched[fkey] = true
           redis.call('PEXPIRE', fkey, ledger_ttl_ms)
@@ -189,7 +232,7 @@ for m = 1, nm do
         out[m] = 'O'
       else
         for k = 0, mb - 1 do
-          local b = tonumber(ARGV[p + 7 + k])
+          local b = tonumber(ARGV[p + 8 + k])
           bk[b].tokens = bk[b].tokens - cost
           charged[b] = true
         end

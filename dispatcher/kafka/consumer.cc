@@ -39,6 +39,18 @@ std::string_view KafkaMessage::value() const {
   return {static_cast<const char*>(message_->payload), message_->len};
 }
 
+std::optional<std::string_view> KafkaMessage::header(const char* name) const {
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(message_, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return std::nullopt;
+  const void* value = nullptr;
+  size_t size = 0;
+  if (rd_kafka_header_get_last(headers, name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return std::nullopt;
+  }
+  if (value == nullptr) return std::string_view();
+  return std::string_view(static_cast<const char*>(value), size);
+}
+
 KafkaConsumer::KafkaConsumer(const KafkaConfig& config, RebalanceListener* listener)
     : listener_(listener) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -132,6 +144,8 @@ void KafkaConsumer::PollBatch(std::vector<KafkaMessage>& out, size_t max, int ti
     out.emplace_back(m);
   }
 }
+
+void KafkaConsumer::Wake() { rd_kafka_queue_yield(static_cast<rd_kafka_queue_t*>(queue_)); }
 
 void KafkaConsumer::StoreOffset(const std::string& topic, int32_t partition, int64_t next_offset) {
   rd_kafka_topic_partition_list_t* list = One(topic, partition);

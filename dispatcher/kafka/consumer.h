@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,8 @@ class KafkaMessage {
   int64_t timestamp_ms() const;  // producer CreateTime or broker LogAppendTime; -1 if none
   std::string_view key() const;
   std::string_view value() const;
+  // The last header named `name`, if the record has one (an empty value is "").
+  std::optional<std::string_view> header(const char* name) const;
 
  private:
   rd_kafka_message_s* message_;
@@ -88,6 +91,9 @@ class KafkaConsumer {
   // Records not yet consumed, per assigned partition of the jobs topic (high watermark - position),
   // from cached watermarks: no round trip.
   std::vector<std::pair<int32_t, int64_t>> Lag();
+
+  // Makes a PollBatch that is waiting return at once (with what it has). Thread-safe.
+  void Wake();
 
   // Commits stored offsets synchronously and leaves the group.
   void Close();

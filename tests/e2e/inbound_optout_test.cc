@@ -1,8 +1,6 @@
 // End to end: a person answers "수신거부" to our caller id over SMPP (an MO from
 // smsc-sim). bulkd must publish the reply on bulkd.inbound, put the number in the
 // tenant's opt-out set at once, and suppress the next job to that number.
-#include <librdkafka/rdkafka.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -12,6 +10,7 @@
 
 #include "dispatcher/kafka/producer.h"
 #include "tests/support/child_process.h"
+#include "tests/support/kafka_reader.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/smsc_sim.h"
 
@@ -20,38 +19,8 @@ namespace {
 
 using testing::BuiltBinary;
 using testing::ChildProcess;
+using testing::ReadTopic;
 using testing::TempDir;
-
-// Every record value of `topic`, read from the beginning until `expect` or the deadline.
-std::vector<std::string> ReadTopic(const std::string& brokers, const std::string& topic,
-                                   size_t expect, const std::string& must_contain = "") {
-  char errstr[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), errstr, sizeof errstr);
-  rd_kafka_conf_set(conf, "group.id", ("reader-" + topic).c_str(), errstr, sizeof errstr);
-  rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", errstr, sizeof errstr);
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-  rd_kafka_poll_set_consumer(rk);
-  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(topics, topic.c_str(), RD_KAFKA_PARTITION_UA);
-  rd_kafka_subscribe(rk, topics);
-  rd_kafka_topic_partition_list_destroy(topics);
-  std::vector<std::string> values;
-  size_t matching = 0;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (matching < expect && std::chrono::steady_clock::now() < deadline) {
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 200);
-    if (!m) continue;
-    if (!m->err) {
-      values.emplace_back(static_cast<const char*>(m->payload), m->len);
-      if (values.back().find(must_contain) != std::string::npos) ++matching;
-    }
-    rd_kafka_message_destroy(m);
-  }
-  rd_kafka_consumer_close(rk);
-  rd_kafka_destroy(rk);
-  return values;
-}
 
 TEST(InboundOptOutEndToEndTest, AnOptOutReplyIsPublishedHonouredAtOnceAndSuppressesTheNextJob) {
   TempDir dir;

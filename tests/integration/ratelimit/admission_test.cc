@@ -24,6 +24,7 @@ struct Msg {
   JobKind kind = JobKind::kAd;
   uint32_t segments = 1;
   std::vector<std::pair<std::string, std::string>> buckets = {{"tenant", "shop1"}};
+  uint32_t retry = 0;  // > 0: the job's k-th durable retry record
 };
 
 class AdmissionTest : public ::testing::Test {
@@ -52,7 +53,7 @@ class AdmissionTest : public ::testing::Test {
     for (size_t i = 0; i < msgs.size(); ++i) {
       for (const auto& [scope, name] : msgs[i].buckets) refs[i].push_back({scope, name});
       requests.push_back({msgs[i].tenant, msgs[i].id, msgs[i].to, msgs[i].kind,
-                          msgs[i].segments, refs[i]});
+                          msgs[i].segments, refs[i], msgs[i].retry});
     }
     std::vector<Decision> out(msgs.size());
     std::error_code ec = admission_->Admit(requests, out, batch_key);
@@ -262,6 +263,65 @@ TEST_F(AdmissionTest, LedgerEntryOfASuppressedJobIsKeptUntilSettled) {
   Decision d;
   ASSERT_FALSE(c.Admit({&request, 1}, {&d, 1}));
   EXPECT_EQ(d.verdict, Verdict::kRecovered);
+}
+
+// A job handed over as retry record 1: only that record may take it, once; replays of
+// the original, of the retry record while it is held, and of a stale record are not sent.
+TEST_F(AdmissionTest, RetryRecordTakesTheJobOnlyWhenTheLedgerHandedItOver) {
+  AdmissionConfig config;
+  config.worker_id = "worker-b";
+  Make({{"tenant", "*", 0, 10}}, config);
+  ASSERT_FALSE(admission_->Heartbeat(10s));
+  const std::vector<Msg> original = Jobs("t", 1);
+  std::vector<Msg> retry1 = original, retry2 = original;
+  retry1[0].retry = 1;
+  retry2[0].retry = 2;
+  ASSERT_EQ(Run(original)[0].verdict, Verdict::kAdmit);
+  // Consumed before the hand-over is recorded: held, not sent.
+  EXPECT_EQ(Run(retry1)[0].verdict, Verdict::kInProgress);
+  const LedgerEntry handed{"shop1", Admission::LedgerHash("t0"), 1};
+  ASSERT_FALSE(admission_->Settle({&handed, 1}));
+  EXPECT_EQ(Run(original)[0].verdict, Verdict::kDuplicate);  // the original's replay
+  EXPECT_EQ(Run(retry2)[0].verdict, Verdict::kDuplicate);    // not the record handed over
+  EXPECT_EQ(Run(retry1)[0].verdict, Verdict::kAdmit);
+  EXPECT_EQ(Run(retry1)[0].verdict, Verdict::kInProgress);   // taken: b works on it
+  // A retry is a new send: its tokens were charged again (10 - 2).
+  EXPECT_EQ(server_.Command({"HGET", "bulkd:bucket:tenant:shop1", "v"}), "8");
+
+  // b dies while sending retry 1: a later owner must end the job, not send it again.
+  ASSERT_FALSE(admission_->Retire());
+  AdmissionConfig c_config;
+  c_config.worker_id = "worker-c";
+  Admission c(redis_, c_config, {});
+  ASSERT_FALSE(c.Heartbeat(10s));
+  std::vector<BucketRef> none;
+  const AdmissionRequest replay{retry1[0].tenant, retry1[0].id, retry1[0].to, retry1[0].kind, 1,
+                                none, 1};
+  Decision d;
+  ASSERT_FALSE(c.Admit({&replay, 1}, {&d, 1}));
+  EXPECT_EQ(d.verdict, Verdict::kRecovered);
+  ASSERT_FALSE(c.Admit({&replay, 1}, {&d, 1}));
+  EXPECT_EQ(d.verdict, Verdict::kInProgress);
+}
+
+// The owner wrote retry record 2 and died before recording the hand-over: the record is
+// the job's only way on, and the owner was not sending it, so it is taken.
+TEST_F(AdmissionTest, RetryRecordOfADeadOwnerAtAnEarlierAttemptIsTaken) {
+  AdmissionConfig config;
+  config.worker_id = "worker-b";
+  Make({}, config);
+  std::vector<Msg> job = Jobs("u", 1);
+  ASSERT_EQ(Run(job)[0].verdict, Verdict::kAdmit);
+  const uint64_t hash = Admission::LedgerHash("u0");
+  const std::string key = "bulkd:flight:shop1:" + std::to_string((hash >> 32) % 64);
+  const std::string field = std::to_string(static_cast<int64_t>(hash));
+  server_.Command({"HSET", key, field, "worker-gone|1"});
+  job[0].retry = 2;
+  EXPECT_EQ(Run(job)[0].verdict, Verdict::kAdmit);
+  EXPECT_EQ(server_.Command({"HGET", key, field}), "worker-b|2");
+  // The job's original record replayed now waits for b.
+  job[0].retry = 0;
+  EXPECT_EQ(Run(job)[0].verdict, Verdict::kInProgress);
 }
 
 TEST_F(AdmissionTest, DuplicateChargesNoBucket) {

@@ -365,6 +365,19 @@ admin: {port: 0}
   EXPECT_EQ(c.admin.port, 0);
 }
 
+TEST(ConfigTest, DurableRetriesAreOnByDefaultWithinTheDedupeWindow) {
+  Config c = ParseConfig("");
+  EXPECT_TRUE(c.pipeline.durable_retries);
+  EXPECT_EQ(c.pipeline.retry_max_age_s, 600);
+  c = ParseConfig("pipeline: {durable_retries: false, retry_max_age_s: 7200}");
+  EXPECT_FALSE(c.pipeline.durable_retries);
+  EXPECT_EQ(c.pipeline.retry_max_age_s, 7200);
+  EXPECT_THAT(ErrorOf("pipeline: {retry_max_age_s: 7200}"),
+              HasSubstr("pipeline.retry_max_age_s: must not exceed ratelimit.dedupe_window_s"));
+  EXPECT_THAT(ErrorOf("pipeline: {retry_max_age_s: 0}"), HasSubstr("pipeline.retry_max_age_s"));
+  EXPECT_THAT(ErrorOf("pipeline: {durable_retries: maybe}"), HasSubstr("pipeline.durable_retries"));
+}
+
 TEST(ConfigTest, ErrorsNameTheKey) {
   EXPECT_THAT(ErrorOf("smpp: {window: lots}"), HasSubstr("smpp.window: expected an integer"));
   EXPECT_THAT(ErrorOf("smpp: {window: 0}"), HasSubstr("smpp.window: must be between"));
