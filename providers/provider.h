@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/job.h"
 
@@ -31,6 +32,18 @@ struct AttemptReport {
   std::string code;    // provider's own code, e.g. "0x00000058", "DELIVRD", "3018"
   std::string detail;  // short, never a number or message text
   uint32_t parts = 1;  // segments charged (long SMS)
+  // kAccepted from an SMPP provider: the canonical message id of each part, in part
+  // order (the keys its receipts will carry). Empty otherwise.
+  std::vector<std::string> message_ids;
+};
+
+// A final delivery receipt that no attempt of this provider process was waiting for:
+// its message was sent by another worker or before a restart, or was already ended
+// here. The dispatcher correlates it through the message ids it remembered elsewhere.
+struct OrphanReceipt {
+  std::string message_id;  // canonical, as in AttemptReport::message_ids
+  bool delivered = false;  // the final state is DELIVERED
+  std::string code;        // the receipt's stat word: "DELIVRD", "UNDELIV", "EXPIRED"...
 };
 
 using ReportHandler = std::function<void(const AttemptReport&)>;

@@ -104,6 +104,7 @@ struct SmsProvider::EarlyReceipts {
   struct Entry {
     MessageState state;
     std::string error;
+    SteadyClock::time_point expires;  // tells this entry from an earlier one of its id
   };
   std::unordered_map<std::string, Entry> by_id;  // canonical message id
   std::deque<std::pair<SteadyClock::time_point, std::string>> order;  // with expiry
@@ -113,7 +114,8 @@ SmsProvider::SmsProvider(boost::asio::io_context& io, SmsProviderConfig config)
     : io_(io),
       config_(std::move(config)),
       early_(std::make_unique<EarlyReceipts>()),
-      retry_timer_(io) {
+      retry_timer_(io),
+      early_timer_(io) {
   if (config_.max_parts == 0 || config_.max_parts > kMaxParts) {
     throw std::invalid_argument("smpp: max_parts must be 1.." + std::to_string(kMaxParts));
   }
@@ -145,6 +147,12 @@ void SmsProvider::Start(ReportHandler on_report) {
 void SmsProvider::Stop() {
   pool_->Stop();
   RunDueRetries(/*all=*/true);  // the client refuses them now: they end as not sent
+  // No submit_sm_resp can match the kept receipts any more: they are orphans now.
+  ExpireEarlyReceipts(SteadyClock::time_point::max(), /*make_room=*/false);
+  if (early_timer_armed_) {
+    early_timer_.cancel();
+    early_timer_armed_ = false;
+  }
 }
 
 bool SmsProvider::ready() const { return pool_->bound() > 0; }
@@ -344,7 +352,7 @@ void SmsProvider::Settle(uint64_t serial) {
   if (accepted == total) {
     message.accepted_reported = true;
     retention_.emplace_back(SteadyClock::now() + config_.receipt_retention, serial);
-    Report(message.cookie, AttemptOutcome::kAccepted, message.parts[0].code, "", message.charged);
+    if (!ReportAccepted(serial, message)) return;
     if (message.undelivered) {  // a part's receipt came first
       auto [code, detail] = std::move(*message.undelivered);
       ReportFinal(serial, AttemptOutcome::kUndelivered, std::move(code), std::move(detail));
@@ -395,6 +403,31 @@ void SmsProvider::Settle(uint64_t serial) {
     ReportFinal(serial, AttemptOutcome::kUncertain, first_uncertain->code,
                 PartiallySent(accepted, total) + ", the rest unknown");
   }
+}
+
+bool SmsProvider::ReportAccepted(uint64_t serial, Message& message) {
+  AttemptReport report;
+  report.cookie = message.cookie;
+  report.outcome = AttemptOutcome::kAccepted;
+  report.code = message.parts[0].code;
+  report.parts = message.charged;
+  // The ids are lent to the report (moved, not copied) and taken back after it: Forget()
+  // finds the parts' receipt entries by them.
+  report.message_ids.reserve(message.parts.size());
+  for (Message::Part& part : message.parts) report.message_ids.push_back(std::move(part.id));
+  if (on_report_) on_report_(report);
+  auto it = messages_.find(serial);
+  if (it == messages_.end()) {  // ended from inside the handler, without its ids
+    for (const std::string& id : report.message_ids) {
+      auto ait = awaiting_.find(id);
+      if (ait != awaiting_.end() && ait->second.serial == serial) awaiting_.erase(ait);
+    }
+    return false;
+  }
+  for (size_t k = 0; k < report.message_ids.size(); ++k) {
+    it->second->parts[k].id = std::move(report.message_ids[k]);
+  }
+  return true;
 }
 
 void SmsProvider::ArmRetryTimer() {
@@ -450,15 +483,46 @@ void SmsProvider::OnReceipt(const Receipt& receipt) {
 
 void SmsProvider::KeepEarlyReceipt(std::string id, MessageState state, const std::string& error) {
   const auto now = SteadyClock::now();
-  auto& order = early_->order;
-  while (!order.empty() &&
-         (order.front().first <= now || early_->by_id.size() >= kMaxEarlyReceipts)) {
-    early_->by_id.erase(order.front().second);
-    order.pop_front();
-  }
-  if (!early_->by_id.emplace(id, EarlyReceipts::Entry{state, error}).second) return;
-  order.emplace_back(now + config_.client.response_timeout, std::move(id));
+  ExpireEarlyReceipts(now, /*make_room=*/true);
+  const auto expires = now + config_.client.response_timeout;
+  if (!early_->by_id.emplace(id, EarlyReceipts::Entry{state, error, expires}).second) return;
+  early_->order.emplace_back(expires, std::move(id));
   ++stats_.early_receipts;
+  ArmEarlyReceiptTimer();
+}
+
+void SmsProvider::ExpireEarlyReceipts(SteadyClock::time_point now, bool make_room) {
+  auto& order = early_->order;
+  while (!order.empty() && (order.front().first <= now ||
+                            (make_room && early_->by_id.size() >= kMaxEarlyReceipts))) {
+    const SteadyClock::time_point expires = order.front().first;
+    std::string id = std::move(order.front().second);
+    order.pop_front();
+    auto it = early_->by_id.find(id);
+    // Gone (matched by its submit_sm_resp) or kept again later under the same id.
+    if (it == early_->by_id.end() || it->second.expires != expires) continue;
+    const MessageState state = it->second.state;
+    early_->by_id.erase(it);
+    ++stats_.orphan_receipts;
+    if (!on_orphan_) continue;
+    OrphanReceipt orphan;
+    orphan.message_id = std::move(id);
+    orphan.delivered = state == MessageState::kDelivered;
+    orphan.code = std::string(ToString(state));  // as ApplyFinalReceipt reports it
+    on_orphan_(orphan);
+  }
+}
+
+void SmsProvider::ArmEarlyReceiptTimer() {
+  if (early_timer_armed_ || early_->order.empty()) return;
+  early_timer_armed_ = true;
+  early_timer_.expires_at(early_->order.front().first);
+  early_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;  // cancelled: the provider may be gone
+    early_timer_armed_ = false;
+    ExpireEarlyReceipts(SteadyClock::now(), /*make_room=*/false);
+    ArmEarlyReceiptTimer();
+  });
 }
 
 void SmsProvider::ApplyFinalReceipt(PartRef ref, MessageState state, const std::string& error) {

@@ -21,6 +21,12 @@
 //    part whose final receipt is anything else (later receipts are ignored). Receipts
 //    that come before the last part's acceptance are kept and reported right after it,
 //    also one that overtakes its own part's submit_sm_resp.
+//  - The kAccepted report lists every part's canonical message id (message_ids).
+//
+// A final receipt for no known part (sent by another worker's bind of the account, before
+// a restart, after receipt_retention, or for a message already ended) is kept for
+// client.response_timeout in case its submit_sm_resp is still coming; unmatched by then,
+// evicted for the cap, or still kept at Stop(), it goes to the orphan receipt handler.
 #pragma once
 
 #include <boost/asio/steady_timer.hpp>
@@ -80,9 +86,13 @@ struct SmsProviderStats {  // monotonic counters, for metrics and tests
   // Final receipts for no known part, kept for client.response_timeout in case their
   // submit_sm_resp is still coming (at most 65,536), and those it then matched.
   uint64_t early_receipts = 0, early_receipts_matched = 0;
+  // Early receipts never matched (expired, evicted for the cap, or kept at Stop()):
+  // handed to the orphan receipt handler, or dropped when there is none.
+  uint64_t orphan_receipts = 0;
 };
 
 using InboundHandler = std::function<void(const InboundMessage&)>;
+using OrphanReceiptHandler = std::function<void(const OrphanReceipt&)>;
 
 // On the shard's io thread, like every Provider; not thread-safe, never blocks.
 class SmsProvider final : public Provider {
@@ -103,6 +113,10 @@ class SmsProvider final : public Provider {
   // the io thread; empty = MO replies are counted and dropped). Undecodable ones are
   // counted in stats().mo_undecodable with a rate-limited warning.
   void SetInboundHandler(InboundHandler handler) { on_inbound_ = std::move(handler); }
+  // Final receipts that matched no part here (see above), on the io thread; a repeat of
+  // an id while it is kept is dropped, a later one comes again. Set it before Start(), or
+  // any time on the io thread; empty = counted in stats().orphan_receipts and dropped.
+  void SetOrphanReceiptHandler(OrphanReceiptHandler handler) { on_orphan_ = std::move(handler); }
 
   ClientStats client_stats() const;  // summed over the binds
   const BindPool& binds() const { return *pool_; }  // per-bind state and counters
@@ -118,6 +132,12 @@ class SmsProvider final : public Provider {
   void OnSubmitResult(uint64_t submit_cookie, const SubmitOutcome& outcome);
   void OnReceipt(const Receipt& receipt);
   void KeepEarlyReceipt(std::string id, MessageState state, const std::string& error);
+  // Hands kept receipts that expire by `now` (and, with make_room, the oldest while at
+  // the cap) to the orphan handler.
+  void ExpireEarlyReceipts(std::chrono::steady_clock::time_point now, bool make_room);
+  void ArmEarlyReceiptTimer();
+  // Reports kAccepted with the parts' ids; false when the handler ended the message.
+  bool ReportAccepted(uint64_t serial, Message& message);
   void ApplyFinalReceipt(PartRef ref, MessageState state, const std::string& error);
   void OnMo(const Pdu& deliver_sm);
   bool SubmitPart(uint64_t serial, Message& message, uint32_t index, size_t bind);
@@ -139,6 +159,7 @@ class SmsProvider final : public Provider {
   std::unique_ptr<BindPool> pool_;
   ReportHandler on_report_;
   InboundHandler on_inbound_;
+  OrphanReceiptHandler on_orphan_;
   SmsProviderStats stats_;
   uint64_t next_serial_ = 1, next_submit_cookie_ = 1;
   uint8_t next_ref_ = 0;  // concatenation reference, one per multi-part message
@@ -158,6 +179,8 @@ class SmsProvider final : public Provider {
   std::deque<Retry> retries_;  // due times only grow (constant delay)
   boost::asio::steady_timer retry_timer_;
   bool retry_timer_armed_ = false;
+  boost::asio::steady_timer early_timer_;  // next expiry of a kept early receipt
+  bool early_timer_armed_ = false;
 };
 
 }  // namespace bulkd::providers::smpp

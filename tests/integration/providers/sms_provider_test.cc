@@ -347,6 +347,7 @@ TEST_F(SmsProviderTest, ReceiptThatOvertakesItsSubmitResponseIsStillMatched) {
   const uint64_t parts = kMessages / 2 * 1 + kMessages / 2 * 3;
   EXPECT_EQ(provider_->stats().early_receipts, parts);
   EXPECT_EQ(provider_->stats().early_receipts_matched, parts);
+  EXPECT_EQ(provider_->stats().orphan_receipts, 0u);  // matched in time: not orphans
   EXPECT_EQ(provider_->inflight(), 0u);
 }
 
