@@ -33,8 +33,9 @@ struct AttemptReport {
   std::string detail;  // short, never a number or message text
   uint32_t parts = 1;  // segments charged (long SMS)
   // kAccepted from an SMPP provider: the canonical message id of each part, in part
-  // order (the keys its receipts will carry). Empty otherwise.
-  std::vector<std::string> message_ids;
+  // order (the keys its receipts will carry). Empty otherwise. (The `{}` keeps brace
+  // initializers that stop at `parts` free of -Wmissing-field-initializers.)
+  std::vector<std::string> message_ids{};
 };
 
 // A final delivery receipt that no attempt of this provider process was waiting for:

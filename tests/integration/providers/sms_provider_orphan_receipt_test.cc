@@ -163,7 +163,9 @@ TEST_F(OrphanReceiptTest, AcceptedReportListsEveryPartsMessageIdInPartOrder) {
   ASSERT_TRUE(sim.Stop());
   std::vector<std::string> recorded;  // in the order the simulator accepted them
   std::ifstream in(record);
-  for (std::string line; std::getline(in, line);) recorded.push_back(line.substr(line.find('\t') + 1));
+  for (std::string line; std::getline(in, line);) {
+    recorded.push_back(line.substr(line.find('\t') + 1));
+  }
   ASSERT_EQ(reports[1][0].outcome, AttemptOutcome::kAccepted);
   EXPECT_EQ(reports[1][0].message_ids, recorded);
   EXPECT_EQ(reports[1][1].outcome, AttemptOutcome::kDelivered);
