@@ -193,6 +193,11 @@ void AdmissionStage::Admit(std::vector<std::unique_ptr<JobContext>>& incoming,
         result.recovered.push_back(std::move(batch_[i]));
         if (source_[i]) ++source_[i]->passed_now;
         break;
+      case ratelimit::Verdict::kAdopted:
+        EnterLedger(*batch_[i]);
+        result.adopted.push_back(std::move(batch_[i]));
+        if (source_[i]) ++source_[i]->passed_now;
+        break;
       case ratelimit::Verdict::kInProgress:
         if (in_progress_.jobs.empty()) in_progress_.due = now + kRecheck;
         Enqueue(in_progress_, arrivals_[i], std::move(batch_[i]));
@@ -262,8 +267,8 @@ void AdmissionStage::ResolveCarriers() {
 
 void AdmissionStage::EnterLedger(const JobContext& job) {
   if (!admission_.has_ledger() || job.offset < 0) return;
-  ledger_[HandoffToken(job.topic_index, job.partition, job.offset)] =
-      ratelimit::LedgerEntry{job.job.tenant, ratelimit::Admission::LedgerHash(job.job.id)};
+  ledger_[HandoffToken(job.topic_index, job.partition, job.offset)] = ratelimit::LedgerEntry{
+      job.job.tenant, ratelimit::Admission::LedgerHash(job.job.id), job.retry};
 }
 
 void AdmissionStage::Settled(uint64_t token, uint32_t retry) {
@@ -274,12 +279,22 @@ void AdmissionStage::Settled(uint64_t token, uint32_t retry) {
   ledger_.erase(it);
 }
 
+void AdmissionStage::Accepted(uint64_t token) {
+  auto it = ledger_.find(token);
+  if (it == ledger_.end() || accepted_.size() >= kMaxSettledBacklog) return;
+  accepted_.push_back(it->second);  // retry = the record it came from: the owner's value
+}
+
 void AdmissionStage::Tick() {
   if (!admission_.has_ledger()) return;
   const auto now = Clock::now();
   if (now >= next_heartbeat_) {
     // A failure is retried at the next tick; the heartbeat's TTL leaves several tries.
     if (!admission_.Heartbeat(kHeartbeatTtl)) next_heartbeat_ = now + kHeartbeatEvery;
+  }
+  // Marks first: a job accepted and settled within one tick ends up removed.
+  if (!accepted_.empty() && redis_available_ && !admission_.MarkAccepted(accepted_)) {
+    accepted_.clear();
   }
   if (!settled_.empty() && redis_available_ && !admission_.Settle(settled_)) settled_.clear();
 }

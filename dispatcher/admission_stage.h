@@ -43,11 +43,14 @@ struct AdmissionResult {
   std::vector<std::unique_ptr<JobContext>> duplicates;  // replays: already handled
   // Replays of jobs whose worker died before ending them: this worker must end them.
   std::vector<std::unique_ptr<JobContext>> recovered;
+  // Likewise, but a provider had accepted them: follow their receipt (never resend).
+  std::vector<std::unique_ptr<JobContext>> adopted;
   void Clear() {
     admitted.clear();
     opted_out.clear();
     duplicates.clear();
     recovered.clear();
+    adopted.clear();
   }
 };
 
@@ -90,8 +93,12 @@ class AdmissionStage {
   // The job with this hand-off token reached its durable terminal event or DLQ record,
   // or (retry > 0) was handed over as that durable retry record.
   void Settled(uint64_t token, uint32_t retry = 0);
-  // Heartbeat (every kHeartbeatEvery) and settled ledger entries to Redis. Blocks for a
-  // round trip when there is something to send; call from the consumer loop.
+  // A provider accepted the job with this hand-off token and its receipt is awaited:
+  // marked in the ledger at the next Tick, so its next owner follows the receipt.
+  void Accepted(uint64_t token);
+  // Heartbeat (every kHeartbeatEvery), accepted marks and settled ledger entries to
+  // Redis. Blocks for a round trip when there is something to send; call from the
+  // consumer loop.
   void Tick();
   // Graceful exit: this worker's heartbeat is removed, so replays of jobs it did not end
   // are recovered by their next owner at once.
@@ -145,6 +152,7 @@ class AdmissionStage {
   // Ledger entries by hand-off token, and those settled but not yet removed in Redis.
   std::unordered_map<uint64_t, ratelimit::LedgerEntry> ledger_;
   std::vector<ratelimit::LedgerEntry> settled_;
+  std::vector<ratelimit::LedgerEntry> accepted_;  // to mark at the next Tick
   Clock::time_point next_heartbeat_{};
   uint64_t next_arrival_ = 0;
   AdmissionStageStats stats_;

@@ -183,6 +183,7 @@ void ReadPipeline(const YAML::Node& node, PipelineConfig& c) {
        }},
       {"retry_max_ms", [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.retry_max_ms, 1, 86400000); }},
       {"durable_retries", [&](const YAML::Node& n, const std::string& k) { ReadBool(n, k, c.durable_retries); }},
+      {"receipt_map", [&](const YAML::Node& n, const std::string& k) { ReadBool(n, k, c.receipt_map); }},
       {"retry_max_age_s", [&](const YAML::Node& n, const std::string& k) { ReadInt(n, k, c.retry_max_age_s, 1, 7 * 86400); }},
   });
 }

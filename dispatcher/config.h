@@ -182,6 +182,12 @@ struct PipelineConfig {
   // A job is retried only while its next attempt is within this many seconds of its
   // first; then it falls back or fails. At most ratelimit.dedupe_window_s.
   int retry_max_age_s = 600;
+  // SMPP message ids of accepted messages are kept in Redis (rcptid:/rcpt: keys, about
+  // 181 bytes per id for smpp.receipt_timeout_s), so a receipt that reaches another
+  // worker, or arrives after a restart, still ends its job; a dead worker's accepted jobs
+  // are then followed to their receipt instead of ending WORKER_LOST. Needs the Redis
+  // gate (ratelimit.enabled). Off by default.
+  bool receipt_map = false;
   // An undelivered result within this many seconds of sending moves the job to the next
   // channel of its chain instead of ending it; 0 = never (the default).
   int fallback_on_undelivered_s = 0;

@@ -27,6 +27,7 @@
 #include "dispatcher/metrics.h"
 #include "dispatcher/pipeline.h"
 #include "dispatcher/provider_setup.h"
+#include "dispatcher/receipt_map.h"
 #include "dispatcher/retry_record.h"
 #include "dispatcher/send_shard.h"
 #include "dispatcher/webhook_server.h"
@@ -109,7 +110,25 @@ int Run(const std::string& config_path) {
       std::chrono::seconds(config.pipeline.fallback_on_undelivered_s);
   SendShard shard(shard_settings, events, clock, &metrics);
   InboundPublisher inbound(producer, config, clock);
-  const ConfiguredProviders configured = AddConfiguredProviders(config, shard, inbound);
+  // SMPP receipts matched to jobs across workers and restarts (needs the ledger).
+  std::unique_ptr<ReceiptMap> receipt_map;
+  if (config.pipeline.receipt_map && config.ratelimit.enabled) {
+    ReceiptMapConfig map_config;
+    map_config.redis.host = config.redis.host;
+    map_config.redis.port = config.redis.port;
+    map_config.redis.connect_timeout = std::chrono::milliseconds(config.redis.timeout_ms);
+    map_config.redis.command_timeout = std::chrono::milliseconds(config.redis.timeout_ms);
+    map_config.key_prefix = config.redis.key_prefix;
+    // Kept as long as a receipt can still end its job, plus a minute for a restart.
+    map_config.ttl = std::chrono::seconds(config.smpp.receipt_timeout_s + 60);
+    receipt_map = std::make_unique<ReceiptMap>(map_config);
+    receipt_map->Start();
+    shard.SetReceiptMap(receipt_map.get(), &handoffs);
+  } else if (config.pipeline.receipt_map) {
+    spdlog::warn("bulkd: pipeline.receipt_map needs ratelimit.enabled; receipts stay per worker");
+  }
+  const ConfiguredProviders configured =
+      AddConfiguredProviders(config, shard, inbound, receipt_map.get());
   auto alimtalk_webhook_stats = std::make_shared<AlimtalkWebhookStats>();
   std::unique_ptr<WebhookServer> result_webhooks =
       MakeResultWebhookServer(config, configured, shard, alimtalk_webhook_stats);
@@ -208,6 +227,7 @@ int Run(const std::string& config_path) {
   consumer.Close();
   if (result_webhooks) result_webhooks->Stop();  // before the shard its handlers post to
   shard.Stop();
+  if (receipt_map) receipt_map->Stop();  // after the shard: stopping providers hands it receipts
   producer.Flush(10000);
   admin.Stop();
   reload_watcher.join();

@@ -305,6 +305,7 @@ void Pipeline::Admit(std::vector<std::unique_ptr<JobContext>>& jobs) {
                             "not resent to avoid a duplicate"});
   }
   if (!result.admitted.empty()) parts_.shard->Submit(std::move(result.admitted));
+  if (!result.adopted.empty()) parts_.shard->Adopt(std::move(result.adopted));
 }
 
 void Pipeline::MarkDone(uint8_t topic_index, int32_t partition, int64_t offset) {
@@ -320,6 +321,11 @@ void Pipeline::MarkDone(uint8_t topic_index, int32_t partition, int64_t offset) 
 }
 
 void Pipeline::ApplyHandoffs() {
+  if (parts_.admission) {
+    accepted_.clear();
+    parts_.handoffs->TakeAccepted(accepted_);
+    for (uint64_t token : accepted_) parts_.admission->Accepted(token);
+  }
   acked_.clear();
   parts_.handoffs->TakeAll(acked_);
   for (const Handoff& handoff : acked_) {

@@ -77,11 +77,24 @@ class HandoffQueue {
     handoffs_.clear();
   }
 
+  // Jobs a provider accepted whose receipt is awaited (not hand-offs: their offsets wait
+  // for the terminal event), to be marked in the in-flight ledger.
+  void PushAccepted(uint64_t token) {
+    std::lock_guard lock(mutex_);
+    accepted_.push_back(token);
+  }
+  void TakeAccepted(std::vector<uint64_t>& out) {
+    std::lock_guard lock(mutex_);
+    out.swap(accepted_);
+    accepted_.clear();
+  }
+
  private:
   std::mutex mutex_;
   std::vector<Handoff> handoffs_;
   std::unordered_map<uint64_t, uint32_t> retries_;  // announced retry records by token
   std::function<void()> wake_;
+  std::vector<uint64_t> accepted_;
 };
 
 // What the pipeline works with; every pointer may be null (no Redis gate, tests).
@@ -158,6 +171,7 @@ class Pipeline : public RebalanceListener {
   std::unordered_map<uint32_t, OffsetTracker> trackers_;  // by Key(topic, partition)
   std::vector<HeldPartition> held_partitions_;            // tiers whose head is not due
   std::vector<Handoff> acked_;    // reused buffer
+  std::vector<uint64_t> accepted_;  // reused buffer
   std::vector<uint32_t> touched_;  // trackers whose committable offset may have moved
   std::chrono::steady_clock::time_point next_lag_report_{};
   std::atomic<size_t> unfinished_{0};

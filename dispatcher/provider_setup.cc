@@ -1,6 +1,7 @@
 #include "dispatcher/provider_setup.h"
 
 #include "dispatcher/inbound_publisher.h"
+#include "dispatcher/receipt_map.h"
 #include "dispatcher/send_shard.h"
 #include "dispatcher/webhook_server.h"
 #include "providers/http/alimtalk_provider.h"
@@ -98,7 +99,7 @@ std::vector<std::string> ProviderNames(const Config& config) {
 }
 
 ConfiguredProviders AddConfiguredProviders(const Config& config, SendShard& shard,
-                                           InboundPublisher& inbound) {
+                                           InboundPublisher& inbound, ReceiptMap* receipt_map) {
   ConfiguredProviders out;
   const int receipt_timeout_s = config.smpp.receipt_timeout_s;
   for (const SmppRouteConfig* route : SmppRoutes(config)) {
@@ -106,6 +107,14 @@ ConfiguredProviders AddConfiguredProviders(const Config& config, SendShard& shar
     sms->SetInboundHandler([&inbound, name = route->name](const providers::smpp::InboundMessage& mo) {
       inbound.Publish(name, mo);
     });
+    if (receipt_map) {
+      // A receipt for a message this worker did not send (or no longer tracks): it may be
+      // another worker's, or this one's before a restart.
+      sms->SetOrphanReceiptHandler(
+          [receipt_map, name = route->name](const providers::OrphanReceipt& receipt) {
+            receipt_map->RecordOrphan(name, receipt);
+          });
+    }
     shard.AddProvider(std::move(sms), route->carrier, static_cast<uint32_t>(route->weight));
   }
   if (config.kakao.enabled) {

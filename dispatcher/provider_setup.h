@@ -18,6 +18,7 @@ class DealerProvider;
 namespace bulkd::dispatcher {
 
 class InboundPublisher;
+class ReceiptMap;
 class SendShard;
 class WebhookServer;
 struct AlimtalkWebhookStats;
@@ -32,9 +33,10 @@ struct ConfiguredProviders {  // owned by the shard; null when not configured
 };
 
 // Adds the configured providers to `shard` (before it starts). SMPP MO replies go to
-// `inbound`.
+// `inbound`; SMPP receipts no job here claims go to `receipt_map` (may be null).
 ConfiguredProviders AddConfiguredProviders(const Config& config, SendShard& shard,
-                                           InboundPublisher& inbound);
+                                           InboundPublisher& inbound,
+                                           ReceiptMap* receipt_map = nullptr);
 
 // A result-webhook server with a route per provider that takes results by webhook, or
 // null when none does. Not started.

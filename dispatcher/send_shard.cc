@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "dispatcher/metrics.h"
+#include "dispatcher/pipeline.h"
 
 namespace bulkd::dispatcher {
 
@@ -52,6 +53,23 @@ void SendShard::Submit(std::vector<std::unique_ptr<JobContext>> jobs) {
       const uint64_t cookie = next_cookie_++;
       jobs_.emplace(cookie, std::move(job));
       Dispatch(cookie);
+    }
+  });
+}
+
+void SendShard::Adopt(std::vector<std::unique_ptr<JobContext>> jobs) {
+  open_jobs_.fetch_add(jobs.size(), std::memory_order_relaxed);
+  boost::asio::post(io_, [this, jobs = std::move(jobs)]() mutable {
+    const auto deadline = steady_clock::now() + settings_.receipt_timeout;
+    for (auto& job : jobs) {
+      const uint64_t cookie = next_cookie_++;
+      job->accepted = true;
+      job->answered = true;  // never counted as unsent
+      job->adopted = true;
+      job->receipt_deadline_ns = deadline.time_since_epoch().count();
+      receipt_deadlines_.emplace_back(deadline, cookie);
+      jobs_.emplace(cookie, std::move(job));
+      if (receipt_map_) awaiting_map_.push_back(cookie);
     }
   });
 }
@@ -160,6 +178,13 @@ void SendShard::OnReport(const AttemptReport& report) {
             .Observe(static_cast<double>(elapsed) / 1e9);
       }
       events_.Publish(ctx, core::EventType::kSubmitted, {channel, provider, report.code, ""});
+      if (receipt_map_ && !report.message_ids.empty()) {
+        // Kept in Redis, so the receipt finds this job on any worker, also after a restart.
+        receipt_map_->Remember(provider, report.message_ids, ctx.job.tenant, ctx.job.id);
+        if (ctx.offset >= 0) {
+          accepted_queue_->PushAccepted(HandoffToken(ctx.topic_index, ctx.partition, ctx.offset));
+        }
+      }
       const auto deadline = steady_clock::now() + settings_.receipt_timeout;
       ctx.receipt_deadline_ns = deadline.time_since_epoch().count();
       receipt_deadlines_.emplace_back(deadline, report.cookie);
@@ -321,8 +346,59 @@ void SendShard::Housekeeping() {
     // A job accepted again after a retry has a later deadline of its own.
     if (it != jobs_.end() && it->second->accepted &&
         it->second->receipt_deadline_ns == deadline.time_since_epoch().count()) {
-      Finish(cookie, core::EventType::kUndelivered, "NO_RECEIPT",
-             "no delivery receipt within the receipt timeout");
+      if (receipt_map_) {
+        // Its receipt may have reached another worker: look once before giving up.
+        if (!it->second->adopted) awaiting_map_.push_back(cookie);
+        it->second->overdue = true;
+      } else {
+        Finish(cookie, core::EventType::kUndelivered, "NO_RECEIPT",
+               "no delivery receipt within the receipt timeout");
+      }
+    }
+  }
+  if (receipt_map_) PollReceiptMap(now);
+}
+
+void SendShard::PollReceiptMap(steady_clock::time_point now) {
+  if (map_fetch_pending_ || awaiting_map_.empty() || now < next_map_poll_) return;
+  next_map_poll_ = now + std::chrono::seconds(1);
+  std::erase_if(awaiting_map_, [this](uint64_t cookie) { return !jobs_.count(cookie); });
+  if (awaiting_map_.empty()) return;
+  std::vector<JobKey> keys;
+  keys.reserve(awaiting_map_.size());
+  for (uint64_t cookie : awaiting_map_) {
+    const core::Job& job = jobs_.at(cookie)->job;
+    keys.push_back({job.tenant, job.id});
+  }
+  map_fetch_pending_ = true;
+  receipt_map_->Fetch(std::move(keys), [this, cookies = awaiting_map_](
+                                           std::vector<FetchedResult> results) mutable {
+    boost::asio::post(io_, [this, cookies = std::move(cookies), results = std::move(results)] {
+      OnFetched(cookies, results);
+    });
+  });
+}
+
+void SendShard::OnFetched(const std::vector<uint64_t>& cookies,
+                          const std::vector<FetchedResult>& results) {
+  map_fetch_pending_ = false;
+  for (size_t i = 0; i < cookies.size() && i < results.size(); ++i) {
+    auto it = jobs_.find(cookies[i]);
+    if (it == jobs_.end()) continue;  // ended meanwhile (its own receipt came)
+    const FetchedResult& result = results[i];
+    switch (result.status) {
+      case FetchedResult::Status::kDelivered:
+        Finish(cookies[i], core::EventType::kDelivered, result.code, "receipt via the receipt map");
+        break;
+      case FetchedResult::Status::kUndelivered:
+        Finish(cookies[i], core::EventType::kUndelivered, result.code, "receipt via the receipt map");
+        break;
+      case FetchedResult::Status::kPending:
+        if (it->second->overdue) {
+          Finish(cookies[i], core::EventType::kUndelivered, "NO_RECEIPT",
+                 "no delivery receipt within the receipt timeout");
+        }
+        break;
     }
   }
 }

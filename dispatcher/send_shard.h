@@ -20,11 +20,14 @@
 #include "dispatcher/config.h"
 #include "dispatcher/event_publisher.h"
 #include "dispatcher/job_context.h"
+#include "dispatcher/receipt_map.h"
 #include "dispatcher/retry_record.h"
 #include "providers/provider.h"
 #include "providers/router.h"
 
 namespace bulkd::dispatcher {
+
+class HandoffQueue;
 
 struct ShardSettings {
   int max_attempts_per_channel = 5;
@@ -61,6 +64,15 @@ class SendShard {
   // restart loses them. Jobs without their record bytes (JobContext::record) always
   // retry here. Before Start() only.
   void SetRetryScheduler(RetryScheduler* scheduler) { retry_scheduler_ = scheduler; }
+  // With a receipt map, the SMPP message ids of accepted jobs are kept in Redis and the
+  // jobs are announced on `accepted` (to mark them in the in-flight ledger), so a receipt
+  // that reaches another worker, or comes after a restart, still ends its job: adopted
+  // jobs are polled in the map once a second, and any job at its receipt timeout is
+  // looked up once before it ends NO_RECEIPT. Both must outlive the shard. Before Start().
+  void SetReceiptMap(ReceiptMap* map, HandoffQueue* accepted) {
+    receipt_map_ = map;
+    accepted_queue_ = accepted;
+  }
 
   // Starts the io thread and the providers.
   void Start();
@@ -70,6 +82,10 @@ class SendShard {
 
   // Hands jobs over; thread-safe (posts to the io thread).
   void Submit(std::vector<std::unique_ptr<JobContext>> jobs);
+  // Jobs a dead worker had sent and a provider accepted (admission's kAdopted): their
+  // receipt is awaited through the receipt map, never resent; without a map, or with no
+  // result by the receipt timeout, they end undelivered NO_RECEIPT. Thread-safe.
+  void Adopt(std::vector<std::unique_ptr<JobContext>> jobs);
 
   // Jobs handed over and not yet at a terminal event. Thread-safe.
   size_t open_jobs() const { return open_jobs_.load(std::memory_order_relaxed); }
@@ -91,6 +107,10 @@ class SendShard {
   void CountReceipt(const JobContext& ctx, std::string_view status);
   void ArmHousekeeping();
   void Housekeeping();
+  // Asks the receipt map for the results of adopted and overdue jobs (one fetch at a
+  // time, at most once a second).
+  void PollReceiptMap(std::chrono::steady_clock::time_point now);
+  void OnFetched(const std::vector<uint64_t>& cookies, const std::vector<FetchedResult>& results);
   // A provider for the job's channel that is up and whose breaker lets an attempt
   // through (by carrier hint and weight, providers/router.h); else one that serves it
   // but is down (it queues meanwhile); null when every one is paused by its breaker.
@@ -102,6 +122,11 @@ class SendShard {
   providers::Router router_;
   std::unordered_map<const providers::Provider*, CircuitBreaker> breakers_;
   RetryScheduler* retry_scheduler_ = nullptr;
+  ReceiptMap* receipt_map_ = nullptr;
+  HandoffQueue* accepted_queue_ = nullptr;
+  std::vector<uint64_t> awaiting_map_;  // adopted or overdue jobs, by cookie
+  std::chrono::steady_clock::time_point next_map_poll_{};
+  bool map_fetch_pending_ = false;
   EventPublisher& events_;
   const core::Clock& clock_;
   Metrics* metrics_;

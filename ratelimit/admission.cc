@@ -20,6 +20,11 @@ const RedisScript& AdmitScript() {
   return script;
 }
 
+const RedisScript& MarkAcceptedScript() {
+  static const RedisScript script(internal::kMarkAcceptedScript);
+  return script;
+}
+
 const RedisScript& ReleaseScript() {
   static const RedisScript script(internal::kReleaseScript);
   return script;
@@ -92,6 +97,7 @@ std::string_view ToString(Verdict verdict) {
     case Verdict::kUnavailable: return "unavailable";
     case Verdict::kInProgress: return "in_progress";
     case Verdict::kRecovered: return "recovered";
+    case Verdict::kAdopted: return "adopted";
   }
   return "unknown";
 }
@@ -302,6 +308,7 @@ std::error_code Admission::Admit(std::span<const AdmissionRequest> batch,
       case 'O': d.verdict = Verdict::kOptedOut, ++opted_out; break;
       case 'P': d.verdict = Verdict::kInProgress, ++duplicates; break;
       case 'R': d.verdict = Verdict::kRecovered, ++duplicates; break;
+      case 'T': d.verdict = Verdict::kAdopted, ++duplicates; break;
       case 'W': {
         uint32_t ms = 0, k = 0;
         auto r1 = std::from_chars(s.data() + pos, s.data() + s.size(), ms);
@@ -343,9 +350,7 @@ std::error_code Admission::Settle(std::span<const LedgerEntry> entries) {
   std::string key;
   const Number ledger_ttl(static_cast<int64_t>(config_.dedupe_window.count()) * 2000);
   for (const LedgerEntry& entry : entries) {
-    const uint32_t selector = static_cast<uint32_t>(entry.hash >> 32);
-    key.assign(config_.key_prefix).append("flight:").append(entry.tenant).push_back(':');
-    key.append(Number(selector % config_.ledger_shards).view());
+    key = LedgerKey(entry);
     const Number field(static_cast<int64_t>(entry.hash));
     if (entry.retry == 0) {
       batch.Append({"HDEL", key, field.view()});
@@ -361,6 +366,36 @@ std::error_code Admission::Settle(std::span<const LedgerEntry> entries) {
   for (const RedisReply& reply : replies)
     if (reply.is_error()) return reply.error();
   return {};
+}
+
+std::error_code Admission::MarkAccepted(std::span<const LedgerEntry> entries) {
+  if (config_.worker_id.empty() || entries.empty()) return {};
+  std::vector<std::string> keys, fields, retries;
+  keys.reserve(entries.size());
+  fields.reserve(entries.size());
+  retries.reserve(entries.size());
+  std::vector<std::string_view> args{config_.worker_id};
+  for (const LedgerEntry& entry : entries) {
+    keys.push_back(LedgerKey(entry));
+    fields.emplace_back(Number(static_cast<int64_t>(entry.hash)).view());
+    retries.emplace_back(Number(entry.retry).view());
+  }
+  for (size_t i = 0; i < entries.size(); ++i) {
+    args.push_back(keys[i]);
+    args.push_back(fields[i]);
+    args.push_back(retries[i]);
+  }
+  auto reply = redis_.Eval(MarkAcceptedScript(), {}, args);
+  if (!reply) return reply.error();
+  return reply.value().is_error() ? reply.value().error() : std::error_code{};
+}
+
+std::string Admission::LedgerKey(const LedgerEntry& entry) const {
+  const uint32_t selector = static_cast<uint32_t>(entry.hash >> 32);
+  std::string key = config_.key_prefix;
+  key.append("flight:").append(entry.tenant).push_back(':');
+  key.append(Number(selector % config_.ledger_shards).view());
+  return key;
 }
 
 std::error_code Admission::Heartbeat(std::chrono::milliseconds ttl) {

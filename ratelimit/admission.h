@@ -42,7 +42,9 @@
 // entry is gone (finished); kInProgress while the claiming worker is alive (its
 // `worker:{id}` key, kept by Heartbeat(), exists: hold the replay and ask again); and
 // kRecovered when that worker is gone: the entry now names this worker, which must end
-// the job itself. Ledger hashes expire two dedupe windows after their last claim.
+// the job itself. A job marked accepted (MarkAccepted: a provider took it and its
+// receipt is awaited) is kAdopted instead: the new owner follows its receipt. Ledger
+// hashes expire two dedupe windows after their last claim.
 //
 // Durable retries: a job due for another attempt is written to a delay tier as retry
 // record k and settled with LedgerEntry::retry = k, which leaves "~k" in the ledger; the
@@ -104,6 +106,7 @@ enum class Verdict : uint8_t {
   kAdmit, kDuplicate, kOptedOut, kWait, kUnavailable,
   kInProgress,  // a replay of a job another live worker (or this one) still works on
   kRecovered,   // a replay of a job whose worker is gone: now this worker's to end
+  kAdopted,     // like kRecovered, but a provider had accepted it: follow its receipt
 };
 std::string_view ToString(Verdict verdict);  // "admit", "duplicate", ...
 
@@ -131,7 +134,9 @@ struct AdmissionConfig {
 struct LedgerEntry {
   std::string tenant;
   uint64_t hash = 0;   // LedgerHash(job id)
-  uint32_t retry = 0;  // > 0: handed over as retry record k ("~k") instead of finished
+  // Settle: > 0 = handed over as retry record k ("~k") instead of finished.
+  // MarkAccepted: the retry record the owner works on (0 = the job's own record).
+  uint32_t retry = 0;
 };
 
 // Counters for metrics; readable from any thread.
@@ -168,6 +173,11 @@ class Admission {
   // Removes finished jobs from the in-flight ledger (marks retries handed over, see
   // LedgerEntry::retry), in one pipelined round trip. Blocks. No-op without a worker id.
   std::error_code Settle(std::span<const LedgerEntry> entries);
+  // Marks jobs this worker owns as accepted by a provider (their receipt is awaited), so
+  // that a replay after this worker is gone is kAdopted instead of kRecovered. Entries
+  // settled or taken over meanwhile are left alone. One round trip; blocks. No-op
+  // without a worker id.
+  std::error_code MarkAccepted(std::span<const LedgerEntry> entries);
   // Marks this worker alive for `ttl` (`worker:{id}`); call well within ttl. Blocks.
   std::error_code Heartbeat(std::chrono::milliseconds ttl);
   // Marks this worker gone at once (graceful exit): replays of what it did not finish are
@@ -186,6 +196,7 @@ class Admission {
  private:
   struct RuleSet;
   std::shared_ptr<const RuleSet> Snapshot() const;
+  std::string LedgerKey(const LedgerEntry& entry) const;  // flight:{tenant}:{shard}
 
   RedisConnection& redis_;
   AdmissionConfig config_;

@@ -10,7 +10,7 @@ namespace bulkd::ratelimit::internal {
 // tenant index (1-based), hash (signed 64-bit decimal), selector (uint32), recipient,
 // flags (1 = check opt-out), cost, retry (0 = the job's own record, k > 0 = its k-th
 // durable retry record), M, then M bucket indices (1-based).
-// Returns one string: per message 'A' | 'D' | 'O' | 'P' | 'R' | 'W<ms>:<k>;' (k = 0-based
+// Returns one string: per message 'A' | 'D' | 'O' | 'P' | 'R' | 'T' | 'W<ms>:<k>;' (k = 0-based
 // position in the message's bucket list). With a worker id, every claim is also entered in
 // the in-flight ledger `flight:{tenant}:{shard}` (field = hash, value = worker id) until
 // the worker settles it; a replay of a claimed job is then 'D' when the ledger has no entry
@@ -21,6 +21,9 @@ namespace bulkd::ratelimit::internal {
 // it is taken (owner "<worker>|<k>") when the entry is "~<k>", or when its owner died
 // while at an earlier retry (it had handed this one over); another "~j" or no entry is
 // 'D'; a live owner is 'P'; a dead owner at retry >= k is 'R' (it may have sent it).
+// A value starting with '@' ("@<worker>" / "@<worker>|<k>", kMarkAcceptedScript) says a
+// provider accepted the job and its receipt is awaited: where a dead owner's job would be
+// 'R', it is 'T' instead (taken over, still marked accepted): follow its receipt.
 inline constexpr char kAdmitScript[] = R"lua(
 local prefix = ARGV[1]
 local window = tonumber(ARGV[2])
@@ -139,11 +142,13 @@ if #global_args > 0 then check(prefix .. 'optout:_global', global_args, global_m
 -- Per message: buckets first (pure Lua on the loaded state), then the claim (SADD into the
 -- current generation, after a look into the previous one) only for messages that could go;
 -- a waiting message costs no Redis call and claims nothing.
--- Ledger owner "<worker>" or "<worker>|<retry>" -> worker, retry.
+-- Ledger owner "[@]<worker>" or "[@]<worker>|<retry>" -> worker, retry, accepted.
 local function owner_of(v)
+  local accepted = string.sub(v, 1, 1) == '@'
+  if accepted then v = string.sub(v, 2) end
   local w, k = string.match(v, '^(.*)|(%d+)$')
-  if w then return w, tonumber(k) end
-  return v, 0
+  if w then return w, tonumber(k), accepted end
+  return v, 0, accepted
 end
 local function alive(w)
   return w == worker or redis.call('EXISTS', prefix .. 'worker:' .. w) == 1
@@ -151,6 +156,15 @@ end
 local function owner_value(k)
   if k > 0 then return worker .. '|' .. k end
   return worker
+end
+-- A dead owner's job becomes this worker's: 'T' to follow its receipt, else 'R'.
+local function take_over(fkey, h, at, accepted)
+  if accepted then
+    redis.call('HSET', fkey, h, '@' .. owner_value(at))
+    return 'T'
+  end
+  redis.call('HSET', fkey, h, owner_value(at))
+  return 'R'
 end
 -- A retry record: 'C' (take it), or the verdict.
 local function retry_verdict(fkey, h, k)
@@ -160,11 +174,10 @@ local function retry_verdict(fkey, h, k)
     if tonumber(string.sub(v, 2)) == k then return 'C' end
     return 'D'
   end
-  local w, at = owner_of(v)
+  local w, at, accepted = owner_of(v)
   if alive(w) then return 'P' end
   if at < k then return 'C' end
-  redis.call('HSET', fkey, h, owner_value(at))
-  return 'R'
+  return take_over(fkey, h, at, accepted)
 end
 
 local out, charged = {}, {}
@@ -207,12 +220,11 @@ for m = 1, nm do
       if fkey then
         local owner = redis.call('HGET', fkey, h)
         if owner and string.sub(owner, 1, 1) ~= '~' then
-          local w, at = owner_of(owner)
+          local w, at, accepted = owner_of(owner)
           if alive(w) then
             out[m] = 'P'
           else
-            redis.call('HSET', fkey, h, owner_value(at))
-            out[m] = 'R'
+            out[m] = take_over(fkey, h, at, accepted)
           end
         end
       end
@@ -305,6 +317,23 @@ for g = gen - 1, gen do
   if n then removed = removed + redis.call('SREM', base .. g .. ':' .. (sel % n), h) end
 end
 return removed
+)lua";
+
+// ARGV: 1 worker id, then per entry: ledger key, field, retry. Marks each entry this
+// worker owns ("<worker>" or "<worker>|<retry>") as accepted by a provider ('@' prefix);
+// an entry settled or taken over meanwhile is left alone. Returns the number marked.
+inline constexpr char kMarkAcceptedScript[] = R"lua(
+local worker = ARGV[1]
+local marked = 0
+for i = 2, #ARGV, 3 do
+  local owner = worker
+  if ARGV[i + 2] ~= '0' then owner = worker .. '|' .. ARGV[i + 2] end
+  if redis.call('HGET', ARGV[i], ARGV[i + 1]) == owner then
+    redis.call('HSET', ARGV[i], ARGV[i + 1], '@' .. owner)
+    marked = marked + 1
+  end
+end
+return marked
 )lua";
 
 }  // namespace bulkd::ratelimit::internal

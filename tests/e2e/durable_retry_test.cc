@@ -60,7 +60,9 @@ TEST(DurableRetryEndToEndTest, RetriesHandedOverBeforeAWorkerDiesAreSentByTheNex
   // A 1,000 msg/s carrier bucket stretches the campaign over seconds, and 40 attempts
   // per channel make a throttled job's chance of running out negligible (0.35^40).
   const std::string config_file = dir.path() + "/bulkd.yaml";
-  std::ofstream(config_file) << "kafka: {brokers: \"" << bootstrap << "\", group_id: retry}\n"
+  std::ofstream(config_file) << "kafka: {brokers: \"" << bootstrap << "\", group_id: retry,"
+                             << " properties: {session.timeout.ms: \"6000\","
+                             << " heartbeat.interval.ms: \"1000\"}}\n"
                              << "redis: {port: " << redis.port() << "}\n"
                              << "smpp: {port: " << smsc_port
                              << ", window: 64, receipt_timeout_s: 5, response_timeout_ms: 2000,"

@@ -59,7 +59,9 @@ TEST(WorkerCrashEndToEndTest, EveryJobEndsOnceWhenAWorkerIsKilledMidCampaign) {
   }
 
   const std::string config_file = dir.path() + "/bulkd.yaml";
-  std::ofstream(config_file) << "kafka: {brokers: \"" << bootstrap << "\", group_id: crash}\n"
+  std::ofstream(config_file) << "kafka: {brokers: \"" << bootstrap << "\", group_id: crash,"
+                             << " properties: {session.timeout.ms: \"6000\","
+                             << " heartbeat.interval.ms: \"1000\"}}\n"
                              << "redis: {port: " << redis.port() << "}\n"
                              << "smpp: {port: " << smsc_port
                              << ", window: 64, receipt_timeout_s: 5, response_timeout_ms: 2000}\n"

@@ -324,6 +324,39 @@ TEST_F(AdmissionTest, RetryRecordOfADeadOwnerAtAnEarlierAttemptIsTaken) {
   EXPECT_EQ(Run(job)[0].verdict, Verdict::kInProgress);
 }
 
+// A job a provider accepted is marked in the ledger; after its worker dies a replay is
+// adopted (follow the receipt) instead of recovered; a settled job is not marked again.
+TEST_F(AdmissionTest, AcceptedJobsOfADeadWorkerAreAdopted) {
+  AdmissionConfig config;
+  config.worker_id = "worker-b";
+  Make({}, config);
+  const std::vector<Msg> jobs = Jobs("m", 3);
+  for (const Decision& d : Run(jobs)) ASSERT_EQ(d.verdict, Verdict::kAdmit);
+  const LedgerEntry m0{"shop1", Admission::LedgerHash("m0")};
+  const LedgerEntry m1{"shop1", Admission::LedgerHash("m1")};
+  ASSERT_FALSE(admission_->Settle({&m1, 1}));  // m1 finished before its mark was written
+  const LedgerEntry marks[] = {m0, m1};
+  ASSERT_FALSE(admission_->MarkAccepted(marks));
+  const std::string count = "local n = 0 for _, k in ipairs(redis.call('KEYS', 'bulkd:flight:*')) do "
+                            "for _, v in ipairs(redis.call('HVALS', k)) do "
+                            "if v == ARGV[1] then n = n + 1 end end end return n";
+  EXPECT_EQ(server_.Command({"EVAL", count, "0", "@worker-b"}), "1");
+  ASSERT_FALSE(admission_->Retire());
+
+  AdmissionConfig c_config;
+  c_config.worker_id = "worker-c";
+  Admission c(redis_, c_config, {});
+  std::vector<BucketRef> none;
+  std::vector<AdmissionRequest> requests;
+  for (const Msg& m : jobs) requests.push_back({m.tenant, m.id, m.to, m.kind, 1, none});
+  std::vector<Decision> out(jobs.size());
+  ASSERT_FALSE(c.Admit(requests, out));
+  EXPECT_EQ(out[0].verdict, Verdict::kAdopted);    // accepted: follow its receipt
+  EXPECT_EQ(out[1].verdict, Verdict::kDuplicate);  // finished
+  EXPECT_EQ(out[2].verdict, Verdict::kRecovered);  // never accepted: may have been sent
+  EXPECT_EQ(server_.Command({"EVAL", count, "0", "@worker-c"}), "1");  // still marked
+}
+
 TEST_F(AdmissionTest, DuplicateChargesNoBucket) {
   Make({{"tenant", "*", 0, 10}});
   EXPECT_EQ(Count(Run(Jobs("d", 3)), Verdict::kAdmit), 3);

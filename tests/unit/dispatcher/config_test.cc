@@ -378,6 +378,12 @@ TEST(ConfigTest, DurableRetriesAreOnByDefaultWithinTheDedupeWindow) {
   EXPECT_THAT(ErrorOf("pipeline: {durable_retries: maybe}"), HasSubstr("pipeline.durable_retries"));
 }
 
+TEST(ConfigTest, ReceiptMapIsOffByDefaultAndReadAsABool) {
+  EXPECT_FALSE(ParseConfig("").pipeline.receipt_map);
+  EXPECT_TRUE(ParseConfig("pipeline: {receipt_map: true}").pipeline.receipt_map);
+  EXPECT_THAT(ErrorOf("pipeline: {receipt_map: 3}"), HasSubstr("pipeline.receipt_map"));
+}
+
 TEST(ConfigTest, ErrorsNameTheKey) {
   EXPECT_THAT(ErrorOf("smpp: {window: lots}"), HasSubstr("smpp.window: expected an integer"));
   EXPECT_THAT(ErrorOf("smpp: {window: 0}"), HasSubstr("smpp.window: must be between"));
