@@ -9,6 +9,8 @@
 #   gates  demo.yaml as it is: dedupe claim and opt-out per message, no rate rule
 #   rules  gates plus a rule that never refuses on each of the 4 scopes (tenant, carrier,
 #          sender, template), so every message charges 4 buckets: the full admission cost
+#   receipts  gates plus pipeline.receipt_map: true (every accepted SMPP id kept in Redis,
+#          every accepted job marked in the ledger); not in the default MODES
 # Reported per run: the report's throughput (terminal jobs / span of their events) and
 # p50/p99 end-to-end, CPU per message of every process (from /proc/<pid>/stat between
 # bulkd's start and the report's end, divided by jobs), and the admission round trips
@@ -39,6 +41,7 @@ run_once() {
   case $mode in
     off) printf 'ratelimit:\n  enabled: false\n' >>"$BENCH_WORK/bulkd.yaml" ;;
     gates) ;;
+    receipts) sed -i 's/^pipeline:$/pipeline:\n  receipt_map: true/' "$BENCH_WORK/bulkd.yaml" ;;
     rules)
       cat >>"$BENCH_WORK/bulkd.yaml" <<'YAML'
 ratelimit:
@@ -79,14 +82,18 @@ YAML
   p50=$(grep -o '"e2e_p50_s":[0-9.]*' "$BENCH_WORK/report.json" | cut -d: -f2)
   p99=$(grep -o '"e2e_p99_s":[0-9.]*' "$BENCH_WORK/report.json" | cut -d: -f2)
   complete=$(grep -o '"complete":[a-z]*' "$BENCH_WORK/report.json" | cut -d: -f2)
+  local redis_mb
+  redis_mb=$(redis-cli -p "$REDIS_PORT" info memory | grep -o '^used_memory_peak:[0-9]*' | cut -d: -f2)
+  redis_mb=$(echo "${redis_mb:-0} / 1048576" | bc -l)
   # -2: the two INFO calls of the "before" reading that total_commands_processed counts.
-  printf '%s\t%s\t%s\t%.0f\t%s\t%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.0f\n' "$mode" "$run" \
+  printf '%s\t%s\t%s\t%.0f\t%s\t%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.0f\t%.0f\n' "$mode" "$run" \
     "$complete" "$tput" "$p50" "$p99" \
     "$(echo "$cpu_bulkd * 1000000 / $JOBS" | bc -l)" "$(echo "$c_redis * 1000000 / $JOBS" | bc -l)" \
     "$(echo "$c_broker * 1000000 / $JOBS" | bc -l)" "$(echo "$c_sim * 1000000 / $JOBS" | bc -l)" \
     "$(echo "($cpu_bulkd + $c_redis + $c_broker + $c_sim) * 1000000 / $JOBS" | bc -l)" \
     "$(echo "(${cmd1:-0} - ${cmd0:-0}) * 1000 / $JOBS" | bc -l)" \
-    "$(echo "if (${cmd1:-0} > ${cmd0:-0}) (${tc1:-0} - ${tc0:-0} - 2) / (${cmd1:-0} - ${cmd0:-0}) else 0" | bc -l)" |
+    "$(echo "if (${cmd1:-0} > ${cmd0:-0}) (${tc1:-0} - ${tc0:-0} - 2) / (${cmd1:-0} - ${cmd0:-0}) else 0" | bc -l)" \
+    "$redis_mb" |
     tee -a "$ROWS"
   bench_stop_all
   if [ "${KEEP_WORK:-0}" = 1 ]; then echo "bench: kept $BENCH_WORK" >&2; else rm -rf "$BENCH_WORK"; fi
@@ -94,7 +101,7 @@ YAML
 }
 
 ROWS=$(mktemp -t bulkd-e2e-rows-XXXXXX)
-HEADER='mode\trun\tcomplete\tthroughput_msg_s\te2e_p50_s\te2e_p99_s\tcpu_us_bulkd\tcpu_us_redis\tcpu_us_broker\tcpu_us_sim\tcpu_us_total\tevalsha_per_1000\tredis_cmds_per_evalsha\n'
+HEADER='mode\trun\tcomplete\tthroughput_msg_s\te2e_p50_s\te2e_p99_s\tcpu_us_bulkd\tcpu_us_redis\tcpu_us_broker\tcpu_us_sim\tcpu_us_total\tevalsha_per_1000\tredis_cmds_per_evalsha\tredis_peak_mb\n'
 echo "# $(bench_machine_note); $JOBS jobs per run; cpu_us_* = CPU µs per message"
 # shellcheck disable=SC2059
 printf "$HEADER"
@@ -109,7 +116,7 @@ printf "$HEADER" | cut -f1,4-
 for mode in $MODES; do
   sel=$(awk -F'\t' -v m="$mode" '$1 == m' "$ROWS")
   row=$mode
-  for col in $(seq 4 13); do row="$row\t$(echo "$sel" | cut -f"$col" | bench_median)"; done
+  for col in $(seq 4 14); do row="$row\t$(echo "$sel" | cut -f"$col" | bench_median)"; done
   echo -e "$row"
 done
 rm -f "$ROWS"

@@ -305,6 +305,23 @@ TEST_F(PipelineTest, UndeliveredSoonAfterSendingFallsBackToTheNextChannel) {
   EXPECT_EQ(provider_->Sends("+821000000060"), 1);
 }
 
+// An ad that falls back from RCS to SMS keeps the ad rules on the SMS: prefix and the
+// tenant's free opt-out line.
+TEST_F(PipelineTest, AnAdFallingBackToSmsKeepsTheAdFormat) {
+  EventReader reader(config_.kafka.brokers);
+  redis_server_.Command({"HSET", "bulkd:policy:shop1", "tz", "UTC", "quiet_start", "00:00",
+                         "quiet_end", "00:00", "optout_line", "무료수신거부 0801234567"});
+  Produce(R"({"id":"adf1","tenant":"shop1","kind":"ad","to":"+821000000061",)"
+          R"("channels":["rcs","sms"],"template":"t1","text":"봄 세일","night_consent":true})",
+          "g");
+  ASSERT_TRUE(reader.WaitFor("adf1", "delivered", seconds(30)))
+      << ::testing::PrintToString(reader.Events("adf1"));
+  EXPECT_THAT(reader.Events("adf1"),
+              ::testing::ElementsAre("submitted", "fallback", "submitted", "delivered"));
+  EXPECT_EQ(provider_->Sends("+821000000061"), 1);
+  EXPECT_EQ(provider_->Text("+821000000061"), "(광고)봄 세일\n무료수신거부 0801234567");
+}
+
 TEST_F(PipelineTest, RedisDownHoldsJobsAndTheyGoWhenItReturns) {
   EventReader reader(config_.kafka.brokers);
   redis_server_.Stop();
