@@ -226,11 +226,11 @@ void Pipeline::GateByTime(std::vector<Decoded>& decoded,
       core::AdFormatResult formatted =
           core::FormatAdBody(core::AdPolicyMode::kAdd, ctx.job.text, p.ad_prefix, p.optout_line);
       if (!formatted.ok()) {
-        parts_.events->Publish(ctx, core::EventType::kFailed,
-                               {"", "", formatted.error, "advertising rules not met"});
-        continue;
+        // Fails after admission, so an opted-out recipient still ends "suppressed".
+        ctx.ad_format_error = formatted.error;
+      } else {
+        ctx.job.text = std::move(formatted.text);
       }
-      ctx.job.text = std::move(formatted.text);
     }
     go.push_back(std::move(d.context));
   }
@@ -275,9 +275,20 @@ void Pipeline::DeadLetter(const KafkaMessage& message, uint8_t topic_index,
   if (parts_.metrics) parts_.metrics->Dlq(ClassifyRejection(error)).Increment();
 }
 
+void Pipeline::SubmitOrFail(std::vector<std::unique_ptr<JobContext>> jobs) {
+  std::erase_if(jobs, [this](const std::unique_ptr<JobContext>& job) {
+    if (job->ad_format_error.empty()) return false;
+    parts_.events->Publish(*job, core::EventType::kFailed,
+                           {"", "", job->ad_format_error, "advertising rules not met"});
+    return true;
+  });
+  if (!jobs.empty()) parts_.shard->Submit(std::move(jobs));
+}
+
 void Pipeline::Admit(std::vector<std::unique_ptr<JobContext>>& jobs) {
   if (!parts_.admission) {
-    if (!jobs.empty()) parts_.shard->Submit(std::move(jobs));
+    SubmitOrFail(std::move(jobs));
+    jobs.clear();
     return;
   }
   AdmissionResult result;
@@ -304,7 +315,7 @@ void Pipeline::Admit(std::vector<std::unique_ptr<JobContext>>& jobs) {
                             "the worker sending it stopped before its outcome was known; "
                             "not resent to avoid a duplicate"});
   }
-  if (!result.admitted.empty()) parts_.shard->Submit(std::move(result.admitted));
+  SubmitOrFail(std::move(result.admitted));
   if (!result.adopted.empty()) parts_.shard->Adopt(std::move(result.adopted));
 }
 

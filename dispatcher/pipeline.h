@@ -157,6 +157,9 @@ class Pipeline : public RebalanceListener {
              std::string_view code);
   void DeadLetter(const KafkaMessage& message, uint8_t topic_index, const core::JobError& error);
   void Admit(std::vector<std::unique_ptr<JobContext>>& jobs);
+  // Hands admitted jobs to the shard; an ad that breaks the advertising rules ends
+  // "failed" with its code instead.
+  void SubmitOrFail(std::vector<std::unique_ptr<JobContext>> jobs);
   void MarkDone(uint8_t topic_index, int32_t partition, int64_t offset);
   void ApplyHandoffs();
   void ReleaseDueTiers();

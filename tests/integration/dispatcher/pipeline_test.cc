@@ -252,6 +252,24 @@ TEST_F(PipelineTest, OptOutAddedMidCampaignSuppressesTheNextJobs) {
   EXPECT_EQ(provider_->Sends("+821000000010"), 1);
 }
 
+// A tenant without an opt-out line cannot send SMS ads; still, an ad to a person who
+// opted out ends "suppressed" (the opt-out is checked first), the others "failed".
+TEST_F(PipelineTest, AnAdToAnOptedOutPersonIsSuppressedEvenWhenItsFormatFails) {
+  EventReader reader(config_.kafka.brokers);
+  redis_server_.Command({"SADD", "bulkd:optout:shop1", "+821000000070"});
+  Produce(R"({"id":"adx1","tenant":"shop1","kind":"ad","night_consent":true,)"
+          R"("to":"+821000000070","channels":["sms"],"text":"세일"})", "h");
+  Produce(R"({"id":"adx2","tenant":"shop1","kind":"ad","night_consent":true,)"
+          R"("to":"+821000000071","channels":["sms"],"text":"세일"})", "i");
+  ASSERT_TRUE(reader.WaitFor("adx1", "suppressed", seconds(30)))
+      << ::testing::PrintToString(reader.Events("adx1"));
+  ASSERT_TRUE(reader.WaitFor("adx2", "failed", seconds(30)))
+      << ::testing::PrintToString(reader.Events("adx2"));
+  EXPECT_EQ(reader.Events("adx1").size(), 1u);
+  EXPECT_EQ(provider_->Sends("+821000000070"), 0);
+  EXPECT_EQ(provider_->Sends("+821000000071"), 0);
+}
+
 TEST_F(PipelineTest, ExpiredJobEndsExpiredWithoutSending) {
   EventReader reader(config_.kafka.brokers);
   Produce(Job("old", "+821000000020", R"(,"expires_at":"2020-01-01T00:00:00Z")"), "b");
