@@ -315,6 +315,16 @@ void Pipeline::Admit(std::vector<std::unique_ptr<JobContext>>& jobs) {
                             "the worker sending it stopped before its outcome was known; "
                             "not resent to avoid a duplicate"});
   }
+  if (!result.recovered.empty() || !result.adopted.empty()) {
+    // Only after a worker died: worth a line, at most one a second.
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next_takeover_log_) {
+      next_takeover_log_ = now + std::chrono::seconds(1);
+      spdlog::warn("pipeline: took over a dead worker's jobs: {} accepted (following their "
+                   "receipts), {} ended WORKER_LOST",
+                   result.adopted.size(), result.recovered.size());
+    }
+  }
   SubmitOrFail(std::move(result.admitted));
   if (!result.adopted.empty()) parts_.shard->Adopt(std::move(result.adopted));
 }

@@ -177,6 +177,7 @@ class Pipeline : public RebalanceListener {
   std::vector<uint64_t> accepted_;  // reused buffer
   std::vector<uint32_t> touched_;  // trackers whose committable offset may have moved
   std::chrono::steady_clock::time_point next_lag_report_{};
+  std::chrono::steady_clock::time_point next_takeover_log_{};
   std::atomic<size_t> unfinished_{0};
   std::atomic<uint64_t> consumed_{0};
   std::atomic<uint64_t> dead_lettered_{0};
