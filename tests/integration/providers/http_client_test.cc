@@ -82,6 +82,7 @@ class FakeServer {
   }
   uint16_t port() const { return port_; }
   int connections() const { return connections_; }
+  int closed() const { return closed_; }  // connections this side shut down
   int requests() const { return requests_; }
   int max_concurrent() const { return max_concurrent_; }
   std::string last_request() {
@@ -146,6 +147,7 @@ class FakeServer {
       }
       if (reply.close) {
         ::shutdown(fd, SHUT_RDWR);
+        ++closed_;
         return;
       }
     }
@@ -155,7 +157,7 @@ class FakeServer {
   int listen_fd_ = -1;
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
-  std::atomic<int> connections_{0}, requests_{0}, concurrent_{0}, max_concurrent_{0};
+  std::atomic<int> connections_{0}, closed_{0}, requests_{0}, concurrent_{0}, max_concurrent_{0};
   std::mutex mu_;
   std::vector<int> fds_;
   std::vector<std::thread> threads_;
@@ -301,7 +303,8 @@ TEST_F(HttpClientTest, ReconnectsAfterTheServerClosesAndDetectsStaleIdleConnecti
   ASSERT_TRUE(Get(*client, 0));
   ASSERT_TRUE(RunUntil([&] { return results_[0].done; }));
   EXPECT_FALSE(results_[0].ec);
-  std::this_thread::sleep_for(50ms);  // let the FIN arrive
+  // The server has shut the connection (its FIN is on the loopback before shutdown returns).
+  ASSERT_TRUE(bulkd::testing::WaitUntil([&] { return server.closed() == 1; }, 5s));
   ASSERT_TRUE(Get(*client, 1));
   ASSERT_TRUE(RunUntil([&] { return results_[1].done; }));
   EXPECT_FALSE(results_[1].ec) << results_[1].ec.message();

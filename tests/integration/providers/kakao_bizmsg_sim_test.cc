@@ -352,14 +352,16 @@ TEST_F(BizmsgSimTest, WebhooksCarrySignedResultsForEveryTakenRecipient) {
     return distinct == expected;
   }, 10s));
   EXPECT_EQ(seen, taken);
-  std::this_thread::sleep_for(200ms);  // duplicates follow within the result delay
-  deliveries = 0;
-  for (const auto& [signature, body] : receiver.posts()) {
-    std::vector<FinalResult> results;
-    ParseWebhookResults(body, results);
-    deliveries += results.size();
-  }
-  EXPECT_GT(deliveries, expected) << "--webhook-duplicate-percent sends some twice";
+  // Duplicates follow within the result delay.
+  EXPECT_TRUE(bulkd::testing::WaitUntil([&] {
+    deliveries = 0;
+    for (const auto& [signature, body] : receiver.posts()) {
+      std::vector<FinalResult> results;
+      ParseWebhookResults(body, results);
+      deliveries += results.size();
+    }
+    return deliveries > expected;
+  }, 10s)) << "--webhook-duplicate-percent sends some twice";
 }
 
 // Results by webhook only (polls off): the verified posts are fed to the provider as a
@@ -410,7 +412,17 @@ TEST_F(BizmsgSimTest, WebhookResultsFedToTheProviderEndEveryMessageOnce) {
     }
   }
   ASSERT_TRUE(all_final());
-  std::this_thread::sleep_for(200ms);  // the duplicates arrive, and change nothing
+  // Wait until more results were posted than there are messages (duplicates came), then
+  // feed every post again: nothing may change.
+  ASSERT_TRUE(bulkd::testing::WaitUntil([&] {
+    size_t posted = 0;
+    for (const auto& post : receiver.posts()) {
+      std::vector<FinalResult> results;
+      ParseWebhookResults(post.second, results);
+      posted += results.size();
+    }
+    return posted > 400;
+  }, 10s));
   for (const auto& post : receiver.posts()) {
     std::vector<FinalResult> results;
     ParseWebhookResults(post.second, results);
