@@ -32,6 +32,10 @@ static_assert(static_cast<size_t>(ReceiptStatus::kOther) + 1 == kReceipts);
 constexpr std::array<std::string_view, 4> kDlqNames = {"size", "json", "schema", "encoding"};
 static_assert(static_cast<size_t>(DlqReason::kEncoding) + 1 == kDlqNames.size());
 
+constexpr std::array<std::string_view, 6> kReceiptMapNames = {
+    "remembered", "orphan_matched", "orphan_unknown", "adopted_receipt", "dropped", "redis_error"};
+static_assert(static_cast<size_t>(ReceiptMapResult::kRedisError) + 1 == kReceiptMapNames.size());
+
 constexpr std::array<std::string_view, 7> kScopeNames = {"tenant",   "sender", "template",
                                                          "carrier",  "provider", "global",
                                                          "other"};
@@ -190,6 +194,13 @@ Metrics::Metrics(std::vector<std::string> provider_names, std::string version)
                      .Register(r);
   for (auto event : kEventNames) events_.push_back(&events.Add({{"event", S(event)}}));
 
+  auto& receipt_map = prometheus::BuildCounter()
+                          .Name("bulkd_receipt_map_total")
+                          .Help("SMPP receipts matched through Redis across workers and restarts "
+                                "(pipeline.receipt_map), by result.")
+                          .Register(r);
+  for (auto result : kReceiptMapNames) receipt_map_.push_back(&receipt_map.Add({{"result", S(result)}}));
+
   kafka_produce_errors_ = &prometheus::BuildCounter()
                                .Name("bulkd_kafka_produce_errors_total")
                                .Help("Kafka produce calls or deliveries that failed.")
@@ -279,6 +290,10 @@ prometheus::Gauge& Metrics::Inflight(ProviderId provider) {
 
 prometheus::Counter& Metrics::Dlq(DlqReason reason) {
   return *dlq_[std::min(static_cast<size_t>(reason), dlq_.size() - 1)];
+}
+
+prometheus::Counter& Metrics::ReceiptMap(ReceiptMapResult result) {
+  return *receipt_map_[std::min(static_cast<size_t>(result), receipt_map_.size() - 1)];
 }
 
 prometheus::Counter& Metrics::Events(core::EventType event) {

@@ -39,6 +39,16 @@ ReceiptStatus ReceiptStatusFromStat(std::string_view stat);
 // Label `reason_class` of bulkd_dlq_total.
 enum class DlqReason : uint8_t { kSize, kJson, kSchema, kEncoding };
 
+// Label `result` of bulkd_receipt_map_total (pipeline.receipt_map, dispatcher/receipt_map.h).
+enum class ReceiptMapResult : uint8_t {
+  kRemembered,      // message ids written
+  kOrphanMatched,   // receipts for another worker's (or an earlier life's) message, stored
+  kOrphanUnknown,   // receipts whose id was never found: dropped
+  kAdoptedReceipt,  // adopted or overdue jobs ended by a receipt found in the map
+  kDropped,         // work dropped while Redis was unreachable too long
+  kRedisError,      // failed round trips
+};
+
 // Label `scope` of bulkd_ratelimit_wait_seconds: the bucket scope (Redis key
 // `bucket:{scope}:{name}`); a scope string outside this set counts as "other".
 enum class RateScope : uint8_t { kTenant, kSender, kTemplate, kCarrier, kProvider, kGlobal, kOther };
@@ -105,6 +115,7 @@ class Metrics {
   prometheus::Counter& Events(core::EventType event);       // bulkd_events_total{event}
   prometheus::Counter& KafkaProduceErrors() { return *kafka_produce_errors_; }
   prometheus::Counter& RedisErrors() { return *redis_errors_; }
+  prometheus::Counter& ReceiptMap(ReceiptMapResult result);  // bulkd_receipt_map_total{result}
   // bulkd_build_info{version} is always 1.
 
   // The Prometheus text format 0.0.4 of every family. Thread-safe; allocates.
@@ -132,6 +143,7 @@ class Metrics {
   std::vector<prometheus::Gauge*> inflight_;       // [provider+other]
   std::vector<prometheus::Counter*> dlq_;          // [reason]
   std::vector<prometheus::Counter*> events_;       // [event]
+  std::vector<prometheus::Counter*> receipt_map_;  // [result]
 
   prometheus::Family<prometheus::Gauge>* consumer_lag_family_ = nullptr;
   std::mutex lag_mutex_;

@@ -359,9 +359,25 @@ void SendShard::Housekeeping() {
   if (receipt_map_) PollReceiptMap(now);
 }
 
+void SendShard::SyncReceiptMapMetrics() {
+  if (!metrics_) return;
+  const ReceiptMapStats& stats = receipt_map_->stats();
+  const auto add = [this](ReceiptMapResult result, uint64_t now, uint64_t& last) {
+    if (now > last) metrics_->ReceiptMap(result).Increment(static_cast<double>(now - last));
+    last = now;
+  };
+  add(ReceiptMapResult::kRemembered, stats.remembered.load(), map_counts_.remembered);
+  add(ReceiptMapResult::kOrphanMatched, stats.orphans_matched.load(), map_counts_.orphans_matched);
+  add(ReceiptMapResult::kOrphanUnknown, stats.orphans_unknown.load(), map_counts_.orphans_unknown);
+  add(ReceiptMapResult::kDropped, stats.dropped.load(), map_counts_.dropped);
+  add(ReceiptMapResult::kRedisError, stats.redis_errors.load(), map_counts_.errors);
+}
+
 void SendShard::PollReceiptMap(steady_clock::time_point now) {
-  if (map_fetch_pending_ || awaiting_map_.empty() || now < next_map_poll_) return;
+  if (now < next_map_poll_) return;
   next_map_poll_ = now + std::chrono::seconds(1);
+  SyncReceiptMapMetrics();
+  if (map_fetch_pending_ || awaiting_map_.empty()) return;
   std::erase_if(awaiting_map_, [this](uint64_t cookie) { return !jobs_.count(cookie); });
   if (awaiting_map_.empty()) return;
   std::vector<JobKey> keys;
@@ -388,9 +404,11 @@ void SendShard::OnFetched(const std::vector<uint64_t>& cookies,
     const FetchedResult& result = results[i];
     switch (result.status) {
       case FetchedResult::Status::kDelivered:
+        if (metrics_) metrics_->ReceiptMap(ReceiptMapResult::kAdoptedReceipt).Increment();
         Finish(cookies[i], core::EventType::kDelivered, result.code, "receipt via the receipt map");
         break;
       case FetchedResult::Status::kUndelivered:
+        if (metrics_) metrics_->ReceiptMap(ReceiptMapResult::kAdoptedReceipt).Increment();
         Finish(cookies[i], core::EventType::kUndelivered, result.code, "receipt via the receipt map");
         break;
       case FetchedResult::Status::kPending:

@@ -111,6 +111,8 @@ class SendShard {
   // time, at most once a second).
   void PollReceiptMap(std::chrono::steady_clock::time_point now);
   void OnFetched(const std::vector<uint64_t>& cookies, const std::vector<FetchedResult>& results);
+  // Adds what the receipt map counted since the last call to bulkd_receipt_map_total.
+  void SyncReceiptMapMetrics();
   // A provider for the job's channel that is up and whose breaker lets an attempt
   // through (by carrier hint and weight, providers/router.h); else one that serves it
   // but is down (it queues meanwhile); null when every one is paused by its breaker.
@@ -127,6 +129,9 @@ class SendShard {
   std::vector<uint64_t> awaiting_map_;  // adopted or overdue jobs, by cookie
   std::chrono::steady_clock::time_point next_map_poll_{};
   bool map_fetch_pending_ = false;
+  struct MapCounts {
+    uint64_t remembered = 0, orphans_matched = 0, orphans_unknown = 0, dropped = 0, errors = 0;
+  } map_counts_;  // as last added to the metrics
   EventPublisher& events_;
   const core::Clock& clock_;
   Metrics* metrics_;

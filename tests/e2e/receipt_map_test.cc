@@ -17,6 +17,7 @@
 #include "tests/support/e2e.h"
 #include "tests/support/event_log.h"
 #include "tests/support/kafka_reader.h"
+#include "tests/support/raw_http_client.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/smsc_sim.h"
 
@@ -79,7 +80,10 @@ TEST(ReceiptMapEndToEndTest, AKilledWorkersAcceptedJobsEndWithTheirReceiptOnTheN
   first.reset();
 
   ChildProcess second({BuiltBinary("dispatcher/bulkd"), "--config", config_file});
-  ASSERT_TRUE(second.WaitForLine("admin listening on", std::chrono::seconds(20)));
+  const auto admin_line = second.WaitForLine("admin listening on", std::chrono::seconds(20));
+  ASSERT_TRUE(admin_line);
+  const auto admin_port =
+      static_cast<uint16_t>(std::stoi(testing::TextAfter(*admin_line, "127.0.0.1:")));
   auto summary = testing::CampaignSummary(bootstrap, kJobs, std::chrono::seconds(180));
   ASSERT_TRUE(summary);
   RecordProperty("summary", *summary);
@@ -113,6 +117,17 @@ TEST(ReceiptMapEndToEndTest, AKilledWorkersAcceptedJobsEndWithTheirReceiptOnTheN
       << awaiting_receipt_delivered << " of " << awaiting_receipt << " delivered";
   const testing::EndedTwice ended_twice = testing::CountEndedTwice(histories, kill_ms);
   EXPECT_EQ(ended_twice.jobs, ended_twice.in_crash_window);
+
+  // The second worker's metrics show the receipts it matched for the first.
+  const auto metrics = testing::RawHttpGet(admin_port, "/metrics");
+  ASSERT_TRUE(metrics);
+  const auto counter = [&](const std::string& result) {
+    const std::string series = "bulkd_receipt_map_total{result=\"" + result + "\"} ";
+    const auto at = metrics->body.find(series);
+    return at == std::string::npos ? -1.0 : std::stod(metrics->body.substr(at + series.size()));
+  };
+  EXPECT_GE(counter("orphan_matched"), awaiting_receipt_delivered * 0.9);
+  EXPECT_GE(counter("adopted_receipt"), awaiting_receipt_delivered * 0.9);
 
   second.Signal(SIGTERM);
   EXPECT_EQ(second.WaitForExit(std::chrono::seconds(40)), 0);

@@ -50,6 +50,7 @@ TEST(MetricsTest, SerializeDeclaresEveryContractFamilyWithItsType) {
   EXPECT_TRUE(HasType(text, "bulkd_events_total", "counter"));
   EXPECT_TRUE(HasType(text, "bulkd_kafka_produce_errors_total", "counter"));
   EXPECT_TRUE(HasType(text, "bulkd_redis_errors_total", "counter"));
+  EXPECT_TRUE(HasType(text, "bulkd_receipt_map_total", "counter"));
   EXPECT_EQ(Value(text, R"(bulkd_build_info{version="dev"})"), 1.0);
 }
 
@@ -95,6 +96,7 @@ TEST(MetricsTest, AccessorsIncrementTheirOwnSeriesOnly) {
   metrics.Events(EventType::kSubmitted).Increment();
   metrics.KafkaProduceErrors().Increment();
   metrics.RedisErrors().Increment();
+  metrics.ReceiptMap(ReceiptMapResult::kOrphanUnknown).Increment(2);
 
   const std::string text = metrics.Serialize();
   EXPECT_EQ(Value(text, "bulkd_jobs_consumed_total"), 3.0);
@@ -119,6 +121,8 @@ TEST(MetricsTest, AccessorsIncrementTheirOwnSeriesOnly) {
   EXPECT_EQ(Value(text, R"(bulkd_events_total{event="submitted"})"), 1.0);
   EXPECT_EQ(Value(text, "bulkd_kafka_produce_errors_total"), 1.0);
   EXPECT_EQ(Value(text, "bulkd_redis_errors_total"), 1.0);
+  EXPECT_EQ(Value(text, R"(bulkd_receipt_map_total{result="orphan_unknown"})"), 2.0);
+  EXPECT_EQ(Value(text, R"(bulkd_receipt_map_total{result="remembered"})"), 0.0);
 }
 
 TEST(MetricsTest, UnknownProviderMapsToOtherAndCreatesNoSeries) {
