@@ -124,6 +124,15 @@ void KafkaConsumer::OnRebalance(rd_kafka_s* rk, int err, void* partitions_ptr, v
     spdlog::info("kafka: revoked partitions={}", partitions->cnt);
     if (self->listener_) self->listener_->OnPartitionsRevoked(Partitions(partitions));
     rd_kafka_commit(rk, nullptr, 0);  // stored offsets, synchronously
+    // librdkafka keeps a partition's pause flag across unassign and a later assign to the
+    // same member, while the bookkeeping here (held_, paused_, the pipeline's held tiers)
+    // starts afresh at every assignment. A delay tier held at a rebalance and given back
+    // to this member would stay paused for ever, its retry records never read again
+    // (issue 16). Resuming while they are still assigned makes every assignment start
+    // unpaused; the pipeline pauses again what must be.
+    rd_kafka_resume_partitions(rk, partitions);
+    self->paused_ = false;
+    self->held_.clear();
     rd_kafka_assign(rk, nullptr);
   }
 }
