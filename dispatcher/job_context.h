@@ -28,13 +28,13 @@ struct JobContext {
   bool answered = false;                    // a provider has answered some attempt
   int64_t receipt_deadline_ns = 0;          // steady clock; 0 while not accepted
   // Taken over from a dead worker after a provider accepted it: its receipt is followed
-  // through the Redis receipt map (dispatcher/receipt_map.h), never resent.
+  // through the Redis receipt map (dispatcher/durable/receipt_map.h), never resent.
   bool adopted = false;
   bool overdue = false;  // receipt timeout passed: NO_RECEIPT unless the map has its result
   // An ad whose text cannot meet the advertising rules (e.g. AD_OPTOUT_LINE_UNSET): it
   // ends "failed" with this code once admission has checked the opt-out.
   std::string ad_format_error;
-  // Durable retries (dispatcher/retry_record.h): the record's bytes, kept to write the
+  // Durable retries (dispatcher/durable/retry_record.h): the record's bytes, kept to write the
   // retry record (empty when durable retries are off); which retry record this job came
   // from (0: its own record); when its first attempt was made and when it is due.
   std::string record;

@@ -39,7 +39,7 @@ ReceiptStatus ReceiptStatusFromStat(std::string_view stat);
 // Label `reason_class` of bulkd_dlq_total.
 enum class DlqReason : uint8_t { kSize, kJson, kSchema, kEncoding };
 
-// Label `result` of bulkd_receipt_map_total (pipeline.receipt_map, dispatcher/receipt_map.h).
+// Label `result` of bulkd_receipt_map_total (pipeline.receipt_map, dispatcher/durable/receipt_map.h).
 enum class ReceiptMapResult : uint8_t {
   kRemembered,      // message ids written
   kOrphanMatched,   // receipts for another worker's (or an earlier life's) message, stored

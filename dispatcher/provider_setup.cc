@@ -1,9 +1,9 @@
 #include "dispatcher/provider_setup.h"
 
-#include "dispatcher/inbound_publisher.h"
-#include "dispatcher/receipt_map.h"
-#include "dispatcher/send_shard.h"
-#include "dispatcher/webhook_server.h"
+#include "dispatcher/kafka/inbound_publisher.h"
+#include "dispatcher/durable/receipt_map.h"
+#include "dispatcher/pipeline/send_shard.h"
+#include "dispatcher/http/webhook_server.h"
 #include "providers/http/alimtalk_provider.h"
 #include "providers/http/alimtalk_wire.h"
 #include "providers/http/dealer_provider.h"

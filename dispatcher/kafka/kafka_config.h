@@ -1,6 +1,8 @@
 // dispatcher/kafka/kafka_config.h — where bulkd's topics live and how to reach them.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -26,6 +28,16 @@ struct KafkaConfig {
   // Extra librdkafka properties for both clients (e.g. security.protocol, sasl.*).
   std::map<std::string, std::string> properties;
 };
+
+// The delay tier for a wait: the longest tier not longer than the wait, else the
+// shortest. `tiers_s` is increasing and non-empty.
+inline size_t ChooseTier(const std::vector<int>& tiers_s, int64_t wait_ms) {
+  size_t chosen = 0;
+  for (size_t i = 0; i < tiers_s.size(); ++i) {
+    if (static_cast<int64_t>(tiers_s[i]) * 1000 <= wait_ms) chosen = i;
+  }
+  return chosen;
+}
 
 // "bulkd.defer.60s" for a 60-second tier.
 inline std::string DeferTopic(const KafkaConfig& config, int tier_seconds) {

@@ -1,10 +1,10 @@
 // libFuzzer target for the result-webhook request path without the socket: bytes ->
 // Beast's request parser with the webhook server's limits (as HttpServer reads) -> the
-// Alimtalk checks (dispatcher/alimtalk_webhook.h), once with the signature as received
+// Alimtalk checks (dispatcher/http/alimtalk_webhook.h), once with the signature as received
 // and once re-signed with the right key so the body checks are reached.
 // Standalone build and run (from the repository root):
 //   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I. \
-//     tests/fuzz/webhook_request_fuzz.cc dispatcher/alimtalk_webhook.cc \
+//     tests/fuzz/webhook_request_fuzz.cc dispatcher/http/alimtalk_webhook.cc \
 //     providers/http/alimtalk_wire.cc providers/http/dealer_json.cc core/*.cc \
 //     -lsimdjson -lcrypto -o /tmp/webhook_request_fuzz
 //   /tmp/webhook_request_fuzz -max_total_time=60 -max_len=20000
@@ -22,7 +22,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dispatcher/alimtalk_webhook.h"
+#include "dispatcher/http/alimtalk_webhook.h"
 
 namespace {
 
