@@ -11,6 +11,9 @@
 #          sender, template), so every message charges 4 buckets: the full admission cost
 #   receipts  gates plus pipeline.receipt_map: true (every accepted SMPP id kept in Redis,
 #          every accepted job marked in the ledger); not in the default MODES
+#   stream gates, but the jobs are enqueued while bulkd runs, after it has joined the
+#          group, at STREAM_RATE jobs/s (default 20000): the end-to-end percentiles are
+#          then enqueue -> terminal event with no group join in them; not in the default MODES
 # Reported per run: the report's throughput (terminal jobs / span of their events) and
 # p50/p99 end-to-end, CPU per message of every process (from /proc/<pid>/stat between
 # bulkd's start and the report's end, divided by jobs), and the admission round trips
@@ -18,7 +21,9 @@
 #
 #   bash bench/e2e_throughput.sh                 # 3 runs per mode, 100k jobs
 #   RUNS=1 MODES=rules JOBS=20000 bash bench/e2e_throughput.sh
-# BUILD_DIR (default build-bench), SKIP_BUILD=1, KEEP_WORK=1.
+# BUILD_DIR (default build-bench), SKIP_BUILD=1, KEEP_WORK=1. PERF_OUT=file records a
+# flat CPU profile of bulkd for the run (perf record -e cpu-clock; one file per run:
+# <file>.<mode>.<run>; read it with perf report -i <file> --sort symbol).
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -54,10 +59,15 @@ YAML
       ;;
   esac
   "$BENCH_BUILD/tools/bulkctl/bulkctl" gen-csv --count "$JOBS" --out "$BENCH_WORK/recipients.csv"
-  "$BENCH_BUILD/tools/bulkctl/bulkctl" enqueue --brokers "$BOOTSTRAP" --csv "$BENCH_WORK/recipients.csv" \
-    --tenant shop1 --campaign demo --kind info --channels sms,lms --sender 0215881234 \
-    --template order_shipped --text '[bulkd] #{name}님, 주문하신 상품이 발송되었습니다.' \
-    >"$BENCH_WORK/enqueue.log"
+  local rate=0
+  if [ "$mode" = stream ]; then rate=${STREAM_RATE:-20000}; fi
+  enqueue() {
+    "$BENCH_BUILD/tools/bulkctl/bulkctl" enqueue --brokers "$BOOTSTRAP" --csv "$BENCH_WORK/recipients.csv" \
+      --tenant shop1 --campaign demo --kind info --channels sms,lms --sender 0215881234 \
+      --template order_shipped --text '[bulkd] #{name}님, 주문하신 상품이 발송되었습니다.' \
+      --rate "$rate" >"$BENCH_WORK/enqueue.log"
+  }
+  if [ "$mode" != stream ]; then enqueue; fi
 
   local c_redis c_broker c_sim cmd0 tc0
   c_redis=$(bench_cpu_s "$REDIS_PID")
@@ -67,10 +77,22 @@ YAML
   tc0=$(redis-cli -p "$REDIS_PORT" info stats | grep -o 'total_commands_processed:[0-9]*' | cut -d: -f2 || true)
   BULKD_PIDS=()
   bench_start_bulkd "$BENCH_WORK/bulkd.yaml" bulkd
-  local bulkd_pid=${BULKD_PIDS[0]} cpu_bulkd
+  local bulkd_pid=${BULKD_PIDS[0]} cpu_bulkd perf_pid="" enqueue_pid=""
+  if [ -n "${PERF_OUT:-}" ]; then
+    perf record -q -e cpu-clock -F "${PERF_FREQ:-2000}" ${PERF_CALLGRAPH:+--call-graph $PERF_CALLGRAPH} --per-thread -p "$bulkd_pid" \
+      -o "$PERF_OUT.$mode.$run" >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
+  if [ "$mode" = stream ]; then
+    bench_wait_line "$BENCH_WORK/bulkd.log" "kafka: assigned partitions" 60 >/dev/null
+    enqueue &
+    enqueue_pid=$!
+  fi
   "$BENCH_BUILD/tools/bulkctl/bulkctl" report --brokers "$BOOTSTRAP" --expect "$JOBS" --timeout 600 \
     --json >"$BENCH_WORK/report.json"
   cpu_bulkd=$(bench_cpu_s "$bulkd_pid")
+  if [ -n "$enqueue_pid" ]; then wait "$enqueue_pid" || true; fi
+  if [ -n "$perf_pid" ]; then kill -INT "$perf_pid" 2>/dev/null || true; wait "$perf_pid" 2>/dev/null || true; fi
   c_redis=$(echo "$(bench_cpu_s "$REDIS_PID") - $c_redis" | bc -l)
   c_broker=$(echo "$(bench_cpu_s "$BROKER_PID") - $c_broker" | bc -l)
   c_sim=$(echo "$(bench_cpu_s "$SMSC_PID") - $c_sim" | bc -l)

@@ -97,12 +97,13 @@ bench_start_sim() {
 }
 
 # Starts one bulkd worker; $1: config file, $2: name (log file stem). Appends its pid to
-# BULKD_PIDS and waits for its admin port.
+# BULKD_PIDS and waits for its admin port. BULKD_ENV: extra VAR=value words for bulkd
+# only (e.g. BULKD_ENV="LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2").
 BULKD_PIDS=()
 bench_start_bulkd() {
   local config=$1 name=$2
   BULKD_KAFKA_BROKERS=$BOOTSTRAP BULKD_REDIS_PORT=$REDIS_PORT BULKD_SMPP_PORT=$SMSC_PORT \
-  BULKD_ADMIN_PORT=0 "$BENCH_BUILD/dispatcher/bulkd" --config "$config" \
+  BULKD_ADMIN_PORT=0 env ${BULKD_ENV:-} "$BENCH_BUILD/dispatcher/bulkd" --config "$config" \
     >"$BENCH_WORK/$name.out" 2>"$BENCH_WORK/$name.log" &
   local pid=$!
   BENCH_PIDS+=("$pid")

@@ -138,11 +138,23 @@ void KafkaConsumer::OnRebalance(rd_kafka_s* rk, int err, void* partitions_ptr, v
 }
 
 void KafkaConsumer::PollBatch(std::vector<KafkaMessage>& out, size_t max, int timeout_ms) {
-  std::vector<rd_kafka_message_t*> batch(max);
-  ssize_t n = rd_kafka_consume_batch_queue(static_cast<rd_kafka_queue_t*>(queue_), timeout_ms,
-                                           batch.data(), max);
+  if (max == 0) return;
+  auto* queue = static_cast<rd_kafka_queue_t*>(queue_);
+  poll_buffer_.resize(max);
+  // rd_kafka_consume_batch_queue waits for all `max` records or the timeout, whichever
+  // comes first: a partly filled batch would wait out the whole timeout. So take what is
+  // there now, and only when nothing is, wait for the first record and then take what
+  // has come with it.
+  ssize_t n = rd_kafka_consume_batch_queue(queue, 0, poll_buffer_.data(), max);
+  if (n == 0 && timeout_ms > 0) {
+    n = rd_kafka_consume_batch_queue(queue, timeout_ms, poll_buffer_.data(), 1);
+    if (n == 1 && max > 1) {
+      const ssize_t more = rd_kafka_consume_batch_queue(queue, 0, poll_buffer_.data() + 1, max - 1);
+      if (more > 0) n += more;
+    }
+  }
   for (ssize_t i = 0; i < n; ++i) {
-    rd_kafka_message_t* m = batch[static_cast<size_t>(i)];
+    rd_kafka_message_t* m = poll_buffer_[static_cast<size_t>(i)];
     if (m->err) {
       if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         spdlog::warn("kafka: consume error: {}", rd_kafka_message_errstr(m));

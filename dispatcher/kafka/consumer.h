@@ -105,6 +105,7 @@ class KafkaConsumer {
   void* queue_ = nullptr;  // rd_kafka_queue_t of the consumer
   std::vector<std::string> topics_;
   std::vector<TopicPartition> held_;
+  std::vector<rd_kafka_message_s*> poll_buffer_;  // PollBatch's, reused
   RebalanceListener* listener_;
   bool paused_ = false;
   bool closed_ = false;

@@ -33,6 +33,7 @@ struct EnqueueOptions {
   bool night_consent = false;
   std::string not_before;  // RFC 3339; the jobs wait until then
   std::string expires_at;  // RFC 3339; not sent after this
+  double rate = 0;         // jobs per second, paced evenly; 0 = as fast as Kafka takes them
 };
 int Enqueue(const EnqueueOptions& options);
 

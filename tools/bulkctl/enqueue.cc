@@ -3,6 +3,7 @@
 #include <fstream>
 #include <iostream>
 #include <stdexcept>
+#include <thread>
 
 #include "core/json_escape.h"
 #include "dispatcher/kafka/producer.h"
@@ -154,6 +155,12 @@ int Enqueue(const EnqueueOptions& options) {
       core::AppendJsonString(row[c], json);
     }
     json += "}}";
+    if (options.rate > 0) {
+      // Streamed at a fixed rate (latency benchmarks): job n leaves at start + n / rate.
+      const auto due = started + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                     std::chrono::duration<double>(produced / options.rate));
+      std::this_thread::sleep_until(due);
+    }
     producer.Produce(options.topic, row[to_column], json);  // key = recipient: ordered
     ++produced;
   }

@@ -38,6 +38,8 @@ int main(int argc, char** argv) {
   enq_cmd->add_option("--not-before", enq.not_before, "RFC 3339 time before which nothing is sent");
   enq_cmd->add_option("--expires-at", enq.expires_at, "RFC 3339 time after which nothing is sent");
   enq_cmd->add_flag("--night-consent", enq.night_consent, "recipients consented to night ads");
+  enq_cmd->add_option("--rate", enq.rate, "jobs per second, paced evenly (0 = as fast as possible)")
+      ->check(CLI::Range(0.0, 10000000.0));
 
   ReportOptions rep;
   auto* rep_cmd = app.add_subcommand("report", "tally outcomes from bulkd.events and bulkd.dlq");
