@@ -21,7 +21,7 @@
 #
 #   bash bench/e2e_throughput.sh                 # 3 runs per mode, 100k jobs
 #   RUNS=1 MODES=rules JOBS=20000 bash bench/e2e_throughput.sh
-# BUILD_DIR (default build-bench), SKIP_BUILD=1, KEEP_WORK=1. PERF_OUT=file records a
+# BUILD_DIR (default build-bench), SKIP_BUILD=1, KEEP_WORK=1, MAX_INFLIGHT=n. PERF_OUT=file records a
 # flat CPU profile of bulkd for the run (perf record -e cpu-clock; one file per run:
 # <file>.<mode>.<run>; read it with perf report -i <file> --sort symbol).
 set -euo pipefail
@@ -43,6 +43,14 @@ run_once() {
   bench_start_broker 16
   bench_start_sim --receipt-delay-ms 100
   cp deploy/demo.yaml "$BENCH_WORK/bulkd.yaml"
+  # MAX_INFLIGHT: overrides pipeline.max_inflight of demo.yaml (consumed, unfinished jobs).
+  # KAFKA_PROPS: extra librdkafka properties for bulkd, as YAML flow map entries.
+  if [ -n "${KAFKA_PROPS:-}" ]; then
+    sed -i "s/^  group_id: bulkd-demo$/  group_id: bulkd-demo\n  properties: {$KAFKA_PROPS}/" "$BENCH_WORK/bulkd.yaml"
+  fi
+  if [ -n "${MAX_INFLIGHT:-}" ]; then
+    sed -i "s/^  max_inflight: .*/  max_inflight: $MAX_INFLIGHT/" "$BENCH_WORK/bulkd.yaml"
+  fi
   case $mode in
     off) printf 'ratelimit:\n  enabled: false\n' >>"$BENCH_WORK/bulkd.yaml" ;;
     gates) ;;

@@ -168,7 +168,9 @@ struct RateLimitConfig {
 
 struct PipelineConfig {
   size_t poll_batch = 2000;        // records per consumer poll
-  size_t max_inflight = 50000;     // consumed but not finished; above it partitions pause
+  // Consumed but not finished: the consumer takes only what fits under it (one record a
+  // poll at the cap) and pauses its partitions at twice as many.
+  size_t max_inflight = 50000;
   // Admitted (claimed, tokens taken) but not yet answered by a provider; above it no more
   // jobs are admitted. Keeps the claim close to the send: tokens are spent when the job
   // can go, and a worker that dies leaves at most this many never-sent claims behind.

@@ -3,6 +3,8 @@
 // ledger with them.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -40,7 +42,16 @@ class HandoffQueue {
       }
     }
     handoffs_.push_back({token, retry});
-    if (handoffs_.size() == 1 && wake_) wake_();
+    if (handoffs_.size() == 1) {
+      if (wake_) wake_();
+      arrived_.notify_one();
+    }
+  }
+  // Waits until a hand-off is queued or `timeout` passes (the consumer loop, while it
+  // takes no records).
+  void WaitFor(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    arrived_.wait_for(lock, timeout, [this] { return !handoffs_.empty(); });
   }
   void ExpectRetry(uint64_t token, uint32_t retry) {
     std::lock_guard lock(mutex_);
@@ -66,6 +77,7 @@ class HandoffQueue {
 
  private:
   std::mutex mutex_;
+  std::condition_variable arrived_;
   std::vector<Handoff> handoffs_;
   std::unordered_map<uint64_t, uint32_t> retries_;  // announced retry records by token
   std::function<void()> wake_;

@@ -101,6 +101,7 @@ class Pipeline : public RebalanceListener {
   void MarkDone(uint8_t topic_index, int32_t partition, int64_t offset);
   void ApplyHandoffs();
   void ReleaseDueTiers();
+  size_t PollSize() const;  // records the next poll may take (0: wait for room)
   void ApplyBackpressure();
   void ReportLag();
 
