@@ -9,10 +9,8 @@
 
 #include <csignal>
 #include <fstream>
-#include <map>
 #include <string>
 
-#include "dispatcher/kafka/producer.h"
 #include "tests/support/child_process.h"
 #include "tests/support/e2e.h"
 #include "tests/support/event_log.h"
@@ -43,19 +41,7 @@ TEST(DurableRetryEndToEndTest, RetriesHandedOverBeforeAWorkerDiesAreSentByTheNex
   ASSERT_TRUE(smsc_line);
   const std::string smsc_port = testing::TextAfter(*smsc_line, "127.0.0.1:");
 
-  {
-    dispatcher::KafkaConfig kafka;
-    kafka.brokers = bootstrap;
-    dispatcher::KafkaProducer producer(kafka, "retry-producer", [](uint64_t) {});
-    for (int i = 0; i < kJobs; ++i) {
-      char job[256];
-      std::snprintf(job, sizeof job,
-                    R"({"id":"r-%05d","tenant":"shop1","kind":"info","to":"+8210%08d",)"
-                    R"("channels":["sms"],"text":"retry test"})", i, i);
-      producer.Produce("bulkd.jobs", std::to_string(i), job);
-    }
-    ASSERT_TRUE(producer.Flush(30000));
-  }
+  ASSERT_TRUE(testing::ProduceSmsJobs(bootstrap, "r", kJobs, "retry test"));
 
   // A 1,000 msg/s carrier bucket stretches the campaign over seconds, and 40 attempts
   // per channel make a throttled job's chance of running out negligible (0.35^40).
@@ -132,11 +118,7 @@ TEST(DurableRetryEndToEndTest, RetriesHandedOverBeforeAWorkerDiesAreSentByTheNex
   smsc.Signal(SIGTERM);
   ASSERT_TRUE(smsc.WaitForExit(std::chrono::seconds(10)));
   // No number was accepted at the SMSC twice.
-  std::map<std::string, int> submits;
-  for (const std::string& to : testing::FirstColumn(record)) ++submits[to];
-  int twice = 0;
-  for (const auto& [to, count] : submits) twice += count > 1;
-  EXPECT_EQ(twice, 0);
+  EXPECT_EQ(testing::NumbersAcceptedTwice({record}), 0);
 }
 
 }  // namespace

@@ -5,10 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <map>
 #include <string>
 
-#include "dispatcher/kafka/producer.h"
 #include "tests/support/child_process.h"
 #include "tests/support/e2e.h"
 #include "tests/support/redis_server.h"
@@ -39,19 +37,7 @@ TEST(ProviderOutageEndToEndTest, EveryJobEndsOnceWhenTheSmscRestartsMidCampaign)
   ASSERT_TRUE(smsc_line);
   const std::string smsc_port = testing::TextAfter(*smsc_line, "127.0.0.1:");
 
-  {
-    dispatcher::KafkaConfig kafka;
-    kafka.brokers = bootstrap;
-    dispatcher::KafkaProducer producer(kafka, "outage-producer", [](uint64_t) {});
-    for (int i = 0; i < kJobs; ++i) {
-      char job[256];
-      std::snprintf(job, sizeof job,
-                    R"({"id":"o-%05d","tenant":"shop1","kind":"info","to":"+8210%08d",)"
-                    R"("channels":["sms"],"text":"outage test"})", i, i);
-      producer.Produce("bulkd.jobs", std::to_string(i), job);
-    }
-    ASSERT_TRUE(producer.Flush(30000));
-  }
+  ASSERT_TRUE(testing::ProduceSmsJobs(bootstrap, "o", kJobs, "outage test"));
 
   const std::string config_file = dir.path() + "/bulkd.yaml";
   std::ofstream(config_file) << "kafka: {brokers: \"" << bootstrap << "\", group_id: outage}\n"
@@ -90,15 +76,9 @@ TEST(ProviderOutageEndToEndTest, EveryJobEndsOnceWhenTheSmscRestartsMidCampaign)
   EXPECT_EQ(bulkd.WaitForExit(std::chrono::seconds(40)), 0);
   smsc_again.Signal(SIGTERM);
   ASSERT_TRUE(smsc_again.WaitForExit(std::chrono::seconds(10)));
-  std::map<std::string, int> submits;
-  for (const std::string& path : {first_record, second_record}) {
-    std::ifstream in(path);
-    for (std::string line; std::getline(in, line);) ++submits[line.substr(0, line.find('\t'))];
-  }
-  int twice = 0;
-  for (const auto& [to, count] : submits) twice += count > 1;
-  EXPECT_EQ(twice, 0);
-  EXPECT_GT(submits.size(), static_cast<size_t>(kJobs / 4));
+  EXPECT_EQ(testing::NumbersAcceptedTwice({first_record, second_record}), 0);
+  EXPECT_GT(testing::FirstColumn(first_record).size() + testing::FirstColumn(second_record).size(),
+            static_cast<size_t>(kJobs / 4));
 }
 
 }  // namespace

@@ -9,10 +9,8 @@
 
 #include <csignal>
 #include <fstream>
-#include <map>
 #include <string>
 
-#include "dispatcher/kafka/producer.h"
 #include "tests/support/child_process.h"
 #include "tests/support/e2e.h"
 #include "tests/support/event_log.h"
@@ -44,19 +42,7 @@ TEST(ReceiptMapEndToEndTest, AKilledWorkersAcceptedJobsEndWithTheirReceiptOnTheN
   ASSERT_TRUE(smsc_line);
   const std::string smsc_port = testing::TextAfter(*smsc_line, "127.0.0.1:");
 
-  {
-    dispatcher::KafkaConfig kafka;
-    kafka.brokers = bootstrap;
-    dispatcher::KafkaProducer producer(kafka, "map-producer", [](uint64_t) {});
-    for (int i = 0; i < kJobs; ++i) {
-      char job[256];
-      std::snprintf(job, sizeof job,
-                    R"({"id":"m-%05d","tenant":"shop1","kind":"info","to":"+8210%08d",)"
-                    R"("channels":["sms"],"text":"receipt map test"})", i, i);
-      producer.Produce("bulkd.jobs", std::to_string(i), job);
-    }
-    ASSERT_TRUE(producer.Flush(30000));
-  }
+  ASSERT_TRUE(testing::ProduceSmsJobs(bootstrap, "m", kJobs, "receipt map test"));
 
   // 300 msg/s: the kill after 600 accepted lands while all of them await their receipt.
   const std::string config_file = dir.path() + "/bulkd.yaml";
@@ -133,11 +119,7 @@ TEST(ReceiptMapEndToEndTest, AKilledWorkersAcceptedJobsEndWithTheirReceiptOnTheN
   EXPECT_EQ(second.WaitForExit(std::chrono::seconds(40)), 0);
   smsc.Signal(SIGTERM);
   ASSERT_TRUE(smsc.WaitForExit(std::chrono::seconds(10)));
-  std::map<std::string, int> submits;
-  for (const std::string& to : testing::FirstColumn(record)) ++submits[to];
-  int twice = 0;
-  for (const auto& [to, count] : submits) twice += count > 1;
-  EXPECT_EQ(twice, 0);
+  EXPECT_EQ(testing::NumbersAcceptedTwice({record}), 0);
   EXPECT_GT(submits.size(), 600u);
 }
 

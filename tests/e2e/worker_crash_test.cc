@@ -9,10 +9,8 @@
 
 #include <csignal>
 #include <fstream>
-#include <map>
 #include <string>
 
-#include "dispatcher/kafka/producer.h"
 #include "tests/support/child_process.h"
 #include "tests/support/e2e.h"
 #include "tests/support/event_log.h"
@@ -44,19 +42,7 @@ TEST(WorkerCrashEndToEndTest, EveryJobEndsOnceWhenAWorkerIsKilledMidCampaign) {
   ASSERT_TRUE(smsc_line);
   const std::string smsc_port = testing::TextAfter(*smsc_line, "127.0.0.1:");
 
-  {
-    dispatcher::KafkaConfig kafka;
-    kafka.brokers = bootstrap;
-    dispatcher::KafkaProducer producer(kafka, "crash-producer", [](uint64_t) {});
-    for (int i = 0; i < kJobs; ++i) {
-      char job[256];
-      std::snprintf(job, sizeof job,
-                    R"({"id":"c-%05d","tenant":"shop1","kind":"info","to":"+8210%08d",)"
-                    R"("channels":["sms"],"text":"crash test"})", i, i);
-      producer.Produce("bulkd.jobs", std::to_string(i), job);
-    }
-    ASSERT_TRUE(producer.Flush(30000));
-  }
+  ASSERT_TRUE(testing::ProduceSmsJobs(bootstrap, "c", kJobs, "crash test"));
 
   const std::string config_file = dir.path() + "/bulkd.yaml";
   std::ofstream(config_file) << "kafka: {brokers: \"" << bootstrap << "\", group_id: crash,"
@@ -106,15 +92,8 @@ TEST(WorkerCrashEndToEndTest, EveryJobEndsOnceWhenAWorkerIsKilledMidCampaign) {
   smsc.Signal(SIGTERM);
   ASSERT_TRUE(smsc.WaitForExit(std::chrono::seconds(10)));
   // Nobody got the message twice, and the second worker did send the rest.
-  std::map<std::string, int> submits;
-  {
-    std::ifstream in(record);
-    for (std::string line; std::getline(in, line);) ++submits[line.substr(0, line.find('\t'))];
-  }
-  int twice = 0;
-  for (const auto& [to, count] : submits) twice += count > 1;
-  EXPECT_EQ(twice, 0);
-  EXPECT_GT(submits.size(), sent_by_first);
+  EXPECT_EQ(testing::NumbersAcceptedTwice({record}), 0);
+  EXPECT_GT(testing::CountLines(record), sent_by_first);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <set>
@@ -38,6 +39,16 @@ long SummaryField(const std::string& summary, const std::string& name);
 // A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then closed), for
 // a server whose address another process must know before it starts.
 uint16_t FreeTcpPort();
+
+// Produces `count` SMS jobs to bulkd.jobs: ids "<id_prefix>-00000"..., tenant shop1, kind
+// info, recipient +8210<8 digits of i> (key i), body `text`. False when Kafka did not
+// acknowledge them all within 30 s.
+bool ProduceSmsJobs(const std::string& bootstrap, const std::string& id_prefix, int count,
+                    const std::string& text);
+
+// Numbers that appear more than once in the first column of these simulator record
+// files taken together (a number accepted twice).
+int NumbersAcceptedTwice(std::initializer_list<std::string> record_paths);
 
 // Lines in a file (0 when it does not exist yet).
 size_t CountLines(const std::string& path);
