@@ -1,4 +1,4 @@
-// core/ad_format.h — the Korean ad-message rules (정보통신망법 제50조, DOMAIN.md): an `ad`
+// core/ad_format.h — the Korean ad-message rules (정보통신망법 제50조, docs/domain.md): an `ad`
 // SMS/LMS body starts with exactly "(광고)" and ends with the tenant's free opt-out line
 // ("무료수신거부 080XXXXXXX"). Pure functions on UTF-8 bytes; no I/O, thread-safe, no
 // exceptions but std::bad_alloc. The caller recounts bytes afterwards (the additions may

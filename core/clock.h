@@ -1,4 +1,4 @@
-// core/clock.h — the time source, injected so that tests control time (STYLE.md: unit
+// core/clock.h — the time source, injected so that tests control time (unit
 // tests never read the wall clock).
 #pragma once
 

@@ -1,4 +1,4 @@
-// core/event.h — one outcome record on topic bulkd.events (contract in DESIGN.md):
+// core/event.h — one outcome record on topic bulkd.events (contract in docs/contracts.md):
 // {"id","tenant","campaign","event","channel","provider","attempt","code","detail","ts"}
 #pragma once
 

@@ -1,4 +1,4 @@
-// core/job.h — the send job as producers put it on Kafka (contract in DESIGN.md).
+// core/job.h — the send job as producers put it on Kafka (contract in docs/contracts.md).
 // A plain value type; decoded and validated by JobDecoder (core/job_codec.h).
 #pragma once
 
@@ -12,7 +12,7 @@
 namespace bulkd::core {
 
 // kWebhook: a generic JSON POST to a configured endpoint (a contact centre's call-back
-// request, a CRM); a contract addition (README, migration notes).
+// request, a CRM); see docs/contracts.md.
 enum class Channel : uint8_t { kSms, kLms, kMms, kAlimtalk, kFriendtalk, kRcs, kWebhook };
 inline constexpr Channel kAllChannels[] = {Channel::kSms,      Channel::kLms,
                                            Channel::kMms,      Channel::kAlimtalk,

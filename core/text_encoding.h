@@ -35,7 +35,7 @@ size_t FirstNonEucKrOffset(std::string_view utf8, KoreanCharset charset = Korean
 std::optional<std::string> Utf8ToEucKr(std::string_view utf8,
                                        KoreanCharset charset = KoreanCharset::kCp949);
 
-// Korean carrier limits (DOMAIN.md), in CP949/EUC-KR bytes.
+// Korean carrier limits (docs/domain.md), in CP949/EUC-KR bytes.
 inline constexpr size_t kKoreanSmsMaxBytes = 90;
 inline constexpr size_t kKoreanLmsMaxBytes = 2000;
 inline constexpr size_t kKoreanSubjectMaxBytes = 40;

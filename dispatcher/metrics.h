@@ -1,5 +1,5 @@
 // dispatcher/metrics.h — every Prometheus series bulkd exports. The names are a contract
-// (DESIGN.md, "Contract: metrics"); deploy/grafana and deploy/prometheus use them.
+// (docs/contracts.md, "Metrics"); deploy/grafana and deploy/prometheus use them.
 // Families are registered once in the constructor and every child whose labels come from
 // a closed set is pre-created, so an accessor is an index into a table and the hot path
 // is one atomic add (counters, gauges). Histogram::Observe in prometheus-cpp 1.0.1 also

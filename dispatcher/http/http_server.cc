@@ -2,7 +2,7 @@
 
 #include <pthread.h>
 
-#include <utility>  // before Asio's awaitable headers (DESIGN.md)
+#include <utility>  // before Asio's awaitable headers (g++ 12 with Boost 1.81; docs/architecture.md)
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>

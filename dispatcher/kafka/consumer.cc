@@ -68,7 +68,7 @@ KafkaConsumer::KafkaConsumer(const KafkaConfig& config, RebalanceListener* liste
   set("enable.auto.commit", "true");
   set("auto.commit.interval.ms", "1000");
   set("auto.offset.reset", "earliest");
-  // cooperative-sticky is broken in librdkafka 2.0.2 (DESIGN.md).
+  // cooperative-sticky is broken in librdkafka 2.0.2 (docs/architecture.md).
   set("partition.assignment.strategy", "range,roundrobin");
   // The mock cluster holds a fetch for the full wait even when data is there: keep it
   // short (real brokers answer as soon as fetch.min.bytes is met).

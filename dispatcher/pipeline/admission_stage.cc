@@ -30,7 +30,7 @@ constexpr std::chrono::milliseconds kHeartbeatTtl{10000};
 // dropped (the ledger hash expires by itself).
 constexpr size_t kMaxSettledBacklog = 1'000'000;
 
-// Tokens are charged in segments: a 3-part SMS costs 3 (DOMAIN.md). LMS and the
+// Tokens are charged in segments: a 3-part SMS costs 3 (docs/domain.md). LMS and the
 // other channels are one message each.
 uint32_t Segments(const core::Job& job) {
   if (job.channels.empty() || job.channels.front() != core::Channel::kSms) return 1;

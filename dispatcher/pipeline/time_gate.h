@@ -1,5 +1,5 @@
 // dispatcher/pipeline/time_gate.h — may this job go now? Expiry, not_before and the tenant's
-// quiet hours (ad law, DOMAIN.md), decided from the job and an injected time. Pure.
+// quiet hours (ad law, docs/domain.md), decided from the job and an injected time. Pure.
 #pragma once
 
 #include <cstdint>

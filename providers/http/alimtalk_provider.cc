@@ -6,7 +6,7 @@
 namespace bulkd::providers::http {
 namespace {
 
-constexpr size_t kMaxTemplateVariables = 40;  // DOMAIN.md: at most 40 variables
+constexpr size_t kMaxTemplateVariables = 40;  // docs/domain.md: at most 40 variables
 
 // NHN Cloud Alimtalk v2.3: one request per template code.
 class AlimtalkWire final : public KakaoDealerWire {

@@ -3,7 +3,7 @@
 // the one swappable piece: Friendtalk is being replaced by Brand Message, and a Brand
 // Message wire only has to implement DealerWire and be named in FriendtalkWireKind.
 //
-// Friendtalk is ad-only (DESIGN.md): every recipient goes with isAd true, whatever the
+// Friendtalk is ad-only (docs/contracts.md): every recipient goes with isAd true, whatever the
 // job's kind, so Kakao labels it "(광고)". Kakao answers 3022 outside 08:00-20:50; the
 // Kakao table makes that kFailed with the code (no retry, no fallback): the dispatcher's
 // quiet-hours gate is what keeps ads inside the window.

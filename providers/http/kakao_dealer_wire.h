@@ -25,7 +25,7 @@ void CheckKakaoCredentials(std::string_view section, const KakaoCredentials& cre
 
 class KakaoDealerWire : public DealerWire {
  public:
-  static constexpr size_t kMaxRecipients = 1000;  // DOMAIN.md: up to 1,000 per request
+  static constexpr size_t kMaxRecipients = 1000;  // docs/domain.md: up to 1,000 per request
 
   explicit KakaoDealerWire(KakaoCredentials credentials) : credentials_(std::move(credentials)) {}
   size_t max_batch() const override { return kMaxRecipients; }

@@ -9,7 +9,7 @@ struct Entry {
   std::string_view name;
 };
 
-// DOMAIN.md, "Kakao Alimtalk through a dealer". Names follow Kakao's exception names.
+// docs/domain.md, "Kakao Alimtalk through a dealer". Names follow Kakao's exception names.
 constexpr Entry kTable[] = {
     {1000, KakaoClass::kSuccess, "Success"},
     // The recipient cannot get Alimtalk: send the fallback channel instead.

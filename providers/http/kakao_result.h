@@ -1,5 +1,5 @@
 // providers/http/kakao_result.h — the one table that maps Kakao result codes (as a
-// dealer relays them) and the dealer's HTTP statuses onto AttemptOutcome (DOMAIN.md).
+// dealer relays them) and the dealer's HTTP statuses onto AttemptOutcome (docs/domain.md).
 // Nothing else in bulkd decides whether a Kakao answer means retry, fallback or fail.
 //
 // Pure functions: no state, no I/O, thread-safe, never throw.

@@ -9,7 +9,7 @@ struct Entry {
   std::string_view name;
 };
 
-// DOMAIN.md, "RCS". 412xx are matched as a range below.
+// docs/domain.md, "RCS". 412xx are matched as a range below.
 constexpr Entry kTable[] = {
     {10000, RcsClass::kSuccess, "Delivered"},
     {10001, RcsClass::kSuccess, "Read"},

@@ -19,7 +19,7 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr uint8_t kDataCodingDefault = 0x00;
 constexpr uint8_t kDataCodingUcs2 = 0x08;
 constexpr uint8_t kDataCodingKsc5601 = 0x0E;
-constexpr size_t kKoreanSmsBytes = 90;    // DOMAIN.md: SMS body limit in EUC-KR bytes
+constexpr size_t kKoreanSmsBytes = 90;    // docs/domain.md: SMS body limit in EUC-KR bytes
 constexpr size_t kKoreanLmsBytes = 2000;
 // Final receipts kept while their submit_sm_resp may still come (bounded memory).
 constexpr size_t kMaxEarlyReceipts = 65536;
@@ -164,7 +164,7 @@ bool SmsProvider::Send(uint64_t cookie, const core::Job& job, core::Channel chan
     ReportLater(cookie, AttemptOutcome::kFailed, "NO_TEXT", "the job has no text for SMS/LMS");
     return true;
   }
-  // Korean carriers count EUC-KR bytes: 90 for SMS, 2,000 for LMS (DOMAIN.md).
+  // Korean carriers count EUC-KR bytes: 90 for SMS, 2,000 for LMS (docs/domain.md).
   if (config_.coding == RouteCoding::kKsc5601) {
     auto bytes = core::EucKrByteCount(job.text);
     if (!bytes) {

@@ -5,7 +5,7 @@
 #include <openssl/hmac.h>
 #include <unistd.h>
 
-#include <utility>  // before Asio's awaitable headers (DESIGN.md)
+#include <utility>  // before Asio's awaitable headers (g++ 12 with Boost 1.81; docs/architecture.md)
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -58,7 +58,7 @@ constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 constexpr std::string_view kAlimtalkPrefix = "/alimtalk/v2.3/appkeys/";
 constexpr std::string_view kFriendtalkPrefix = "/friendtalk/v2.4/appkeys/";
 constexpr std::string_view kRcsPath = "/rcs/v1.0/messages";
-constexpr size_t kMaxTemplateParameters = 40;  // DOMAIN.md: at most 40 variables
+constexpr size_t kMaxTemplateParameters = 40;  // docs/domain.md: at most 40 variables
 constexpr size_t kIdempotencyCacheEntries = 100000;
 constexpr size_t kWebhookBatch = 1000;
 constexpr auto kWebhookTick = std::chrono::milliseconds(10);

@@ -1,5 +1,5 @@
 // bulkctl optout: add, remove, check, import and export the opt-out sets in Redis
-// (`{prefix}optout:{tenant}`, DESIGN.md) through ratelimit::OptOutStore.
+// (`{prefix}optout:{tenant}`, docs/contracts.md) through ratelimit::OptOutStore.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
