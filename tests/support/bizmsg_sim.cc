@@ -26,4 +26,9 @@ bool BizmsgSim::Stop() {
   return process_->WaitForExit(std::chrono::seconds(10)) == 0;
 }
 
+void BizmsgSim::Kill() {
+  process_->Signal(SIGKILL);
+  process_->WaitForExit(std::chrono::seconds(10));
+}
+
 }  // namespace bulkd::testing

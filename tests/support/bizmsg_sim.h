@@ -20,6 +20,8 @@ class BizmsgSim {
   ChildProcess& process() { return *process_; }
   // SIGTERM and wait (10 s); true when it exited 0. The record file is complete then.
   bool Stop();
+  // SIGKILL and wait (10 s): a dealer gone mid-request, with no goodbye.
+  void Kill();
 
  private:
   std::unique_ptr<ChildProcess> process_;

@@ -4,29 +4,27 @@
 // uncertain drop never resent, broken replies.
 #include "providers/http/friendtalk_provider.h"
 
-#include <boost/asio/post.hpp>
+#include <set>
 
-#include "tests/integration/providers/http_sim.h"
+#include "tests/support/bizmsg_sim.h"
+#include "tests/support/dealer_fixture.h"
+#include "tests/support/e2e.h"
 
 namespace bulkd::providers::http {
 namespace {
 
 using namespace std::chrono_literals;
+using bulkd::testing::BizmsgSim;
+using bulkd::testing::CountLines;
+using bulkd::testing::FirstColumn;
 using bulkd::testing::TempDir;
-using testing::BizmsgSimProcess;
-using testing::FirstColumn;
-using testing::ReadLines;
 
-class FriendtalkProviderTest : public testing::ProviderHarness {
+class FriendtalkProviderTest : public bulkd::testing::DealerFixture {
  protected:
-  FriendtalkConfig Config(const BizmsgSimProcess& sim) {
+  FriendtalkProviderTest() : DealerFixture(core::Channel::kFriendtalk) {}
+  FriendtalkConfig Config(const BizmsgSim& sim) {
     FriendtalkConfig c;
-    c.dealer.base_url = sim.url();
-    c.dealer.batch_size = 100;
-    c.dealer.linger = 2ms;
-    c.dealer.poll_interval = 30ms;
-    c.dealer.request_timeout = 3s;
-    c.dealer.throttle_pause = 10ms;
+    bulkd::testing::UseLoopbackDealer(c.dealer, sim.port());
     c.appkey = "app1";
     c.secret_key = "sim-secret";
     c.sender_key = "sender-profile-1";
@@ -36,7 +34,7 @@ class FriendtalkProviderTest : public testing::ProviderHarness {
     provider_obj_ = MakeFriendtalkProvider(io_, std::move(config));
     Attach(*provider_obj_);
   }
-  static core::Job JobFor(uint64_t i) {
+  core::Job JobFor(uint64_t i) const override {
     core::Job job;
     job.id = "ad-" + std::to_string(i);
     job.tenant = "shop1";
@@ -46,18 +44,13 @@ class FriendtalkProviderTest : public testing::ProviderHarness {
     job.text = "주말 특가 안내";
     return job;
   }
-  void SendRange(uint64_t first, uint64_t count) {
-    for (uint64_t i = first; i < first + count; ++i) {
-      ASSERT_TRUE(Send(i, JobFor(i), core::Channel::kFriendtalk));
-    }
-  }
   std::unique_ptr<DealerProvider> provider_obj_;
 };
 
 TEST_F(FriendtalkProviderTest, AdsAreAcceptedAndDeliveredExactlyOnce) {
   TempDir dir;
   const std::string record = dir.path() + "/ft.tsv";
-  BizmsgSimProcess sim({"--result-delay-ms", "50", "--record", record});
+  BizmsgSim sim({"--result-delay-ms", "50", "--record", record});
   Make(Config(sim));
   SendRange(1, 500);
   ASSERT_TRUE(RunUntil([&] { return AllFinal(1, 500); }));
@@ -67,14 +60,14 @@ TEST_F(FriendtalkProviderTest, AdsAreAcceptedAndDeliveredExactlyOnce) {
   }
   EXPECT_EQ(report_count_, 1000u);
   EXPECT_EQ(provider_obj_->stats().requests, 5u) << "one batch for all free-text jobs";
-  sim.Stop();
-  const auto numbers = FirstColumn(ReadLines(record));
+  EXPECT_TRUE(sim.Stop());
+  const auto numbers = FirstColumn(record);
   EXPECT_EQ(numbers.size(), 500u);
   EXPECT_EQ(std::set<std::string>(numbers.begin(), numbers.end()).size(), 500u);
 }
 
 TEST_F(FriendtalkProviderTest, OutsideTheSendWindowIsAFailureNotARetry) {
-  BizmsgSimProcess sim({"--mix", "3022:100"});
+  BizmsgSim sim({"--mix", "3022:100"});
   Make(Config(sim));
   SendRange(1, 10);
   ASSERT_TRUE(RunUntil([&] { return AllFinal(1, 10); }));
@@ -87,7 +80,7 @@ TEST_F(FriendtalkProviderTest, OutsideTheSendWindowIsAFailureNotARetry) {
 }
 
 TEST_F(FriendtalkProviderTest, FallbackCodesFallBack) {
-  BizmsgSimProcess sim({"--mix", "3018:50,3019:50", "--seed", "3"});
+  BizmsgSim sim({"--mix", "3018:50,3019:50", "--seed", "3"});
   Make(Config(sim));
   SendRange(1, 10);
   ASSERT_TRUE(RunUntil([&] { return AllFinal(1, 10); }));
@@ -97,27 +90,17 @@ TEST_F(FriendtalkProviderTest, FallbackCodesFallBack) {
 TEST_F(FriendtalkProviderTest, AThrottlingStormEndsEveryJobOnce) {
   TempDir dir;
   const std::string record = dir.path() + "/ft.tsv";
-  BizmsgSimProcess sim({"--throttle-percent", "70", "--seed", "8", "--record", record,
+  BizmsgSim sim({"--throttle-percent", "70", "--seed", "8", "--record", record,
                         "--result-delay-ms", "20", "--out-of-order"});
   FriendtalkConfig config = Config(sim);
   config.dealer.batch_size = 20;
   Make(config);
-  on_report_ = [&](const AttemptReport& r) {
-    if (r.outcome != O::kRetry) return;
-    boost::asio::post(io_, [this, cookie = r.cookie] {
-      ASSERT_TRUE(Send(cookie, JobFor(cookie), core::Channel::kFriendtalk));
-    });
-  };
+  ResendRetries();
   SendRange(1, 200);
-  ASSERT_TRUE(RunUntil([&] {
-    for (uint64_t i = 1; i <= 200; ++i) {
-      if (reports_[i].empty() || reports_[i].back().outcome != O::kDelivered) return false;
-    }
-    return true;
-  }, 30s));
+  ASSERT_TRUE(RunUntil([&] { return AllDelivered(1, 200); }, 30s));
   EXPECT_GT(provider_obj_->stats().throttled, 0u);
-  sim.Stop();
-  const auto numbers = FirstColumn(ReadLines(record));
+  EXPECT_TRUE(sim.Stop());
+  const auto numbers = FirstColumn(record);
   EXPECT_EQ(numbers.size(), 200u);
   EXPECT_EQ(std::set<std::string>(numbers.begin(), numbers.end()).size(), 200u);
 }
@@ -128,18 +111,18 @@ TEST_F(FriendtalkProviderTest, UncertainAndBrokenRepliesAreNeverResent) {
     reports_.clear();
     TempDir dir;
     const std::string record = dir.path() + "/ft.tsv";
-    BizmsgSimProcess sim({"--fault", fault, "--record", record});
+    BizmsgSim sim({"--fault", fault, "--record", record});
     Make(Config(sim));
     SendRange(1, 5);
     ASSERT_TRUE(RunUntil([&] { return AllFinal(1, 5); }));
     for (uint64_t i = 1; i <= 5; ++i) ASSERT_EQ(Outcomes(i), std::vector<O>{O::kUncertain});
-    sim.Stop();
-    EXPECT_EQ(ReadLines(record).size(), 5u);
+    EXPECT_TRUE(sim.Stop());
+    EXPECT_EQ(CountLines(record), 5u);
   }
 }
 
 TEST_F(FriendtalkProviderTest, JobsWithoutTextFailWithoutARequest) {
-  BizmsgSimProcess sim({});
+  BizmsgSim sim({});
   Make(Config(sim));
   core::Job empty = JobFor(1);
   empty.text.clear();

@@ -4,146 +4,51 @@
 // The provider's io_context runs in the test thread; every wait has a deadline.
 #include "providers/http/alimtalk_provider.h"
 
-#include <signal.h>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <gtest/gtest.h>
-
-#include <algorithm>
-#include <chrono>
-#include <fstream>
 #include <map>
-#include <memory>
 #include <set>
-#include <string>
-#include <vector>
 
 #include "providers/http/kakao_result.h"
-#include "tests/support/child_process.h"
+#include "tests/support/bizmsg_sim.h"
+#include "tests/support/dealer_fixture.h"
+#include "tests/support/e2e.h"
 
 namespace bulkd::providers::http {
 namespace {
 
 using namespace std::chrono_literals;
-using bulkd::testing::BuiltBinary;
-using bulkd::testing::ChildProcess;
+using bulkd::testing::BizmsgSim;
+using bulkd::testing::CountLines;
+using bulkd::testing::FirstColumn;
 using bulkd::testing::TempDir;
-using O = AttemptOutcome;
 
-// A running bizmsg-sim; port() is what it printed.
-class BizmsgSim {
- public:
-  explicit BizmsgSim(std::vector<std::string> args) {
-    std::vector<std::string> argv = {BuiltBinary("tools/bizmsg_sim/bizmsg-sim")};
-    if (std::find(args.begin(), args.end(), "--port") == args.end()) {
-      argv.insert(argv.end(), {"--port", "0"});
-    }
-    argv.insert(argv.end(), args.begin(), args.end());
-    process_ = std::make_unique<ChildProcess>(argv);
-    const auto line = process_->WaitForLine("bizmsg-sim listening on 127.0.0.1:", 10s);
-    if (!line) throw std::runtime_error("bizmsg-sim did not start");
-    port_ = static_cast<uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
-  }
-  uint16_t port() const { return port_; }
-  void Stop() {  // SIGTERM and wait: the record file is complete afterwards
-    process_->Signal(SIGTERM);
-    ASSERT_EQ(process_->WaitForExit(10s), 0);
-  }
-  void Kill() {
-    process_->Signal(SIGKILL);
-    process_->WaitForExit(10s);
-  }
-
- private:
-  std::unique_ptr<ChildProcess> process_;
-  uint16_t port_ = 0;
-};
-
-std::vector<std::string> ReadLines(const std::string& path) {
-  std::vector<std::string> lines;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-class AlimtalkProviderTest : public ::testing::Test {
+class AlimtalkProviderTest : public bulkd::testing::DealerFixture {
  protected:
+  AlimtalkProviderTest() : DealerFixture(core::Channel::kAlimtalk, 15s) {}
   AlimtalkConfig Config(uint16_t port) {
     AlimtalkConfig c;
-    c.base_url = "http://127.0.0.1:" + std::to_string(port);
+    bulkd::testing::UseLoopbackDealer(c, port);
     c.appkey = "app1";
     c.secret_key = "sim-secret";
     c.sender_key = "sender-profile-1";
-    c.batch_size = 100;
-    c.linger = 2ms;
-    c.poll_interval = 30ms;
-    c.request_timeout = 3s;
-    c.throttle_pause = 10ms;
     return c;
   }
   void Make(AlimtalkConfig config) {
     provider_ = std::make_unique<AlimtalkProvider>(io_, std::move(config));
-    provider_->Start([this](const AttemptReport& r) {
-      EXPECT_FALSE(in_send_) << "report inside Send()";
-      reports_[r.cookie].push_back(r);
-      ++report_count_;
-      if (on_report_) on_report_(r);
-    });
+    Attach(*provider_);
   }
-  static core::Job JobFor(uint64_t i) {
+  core::Job JobFor(uint64_t i) const override {
     core::Job job;
     job.id = "job-" + std::to_string(i);
     job.tenant = "shop1";
-    std::string digits = std::to_string(10000000 + i);
-    job.to = "+8210" + digits.substr(digits.size() - 8);
+    job.to = NumberFor(i);
     job.channels = {core::Channel::kAlimtalk, core::Channel::kLms};
     job.template_code = "order_shipped";
     job.vars = {{"name", "홍길동"}, {"order", std::to_string(i)}};
     job.text = "fallback text";
     return job;
   }
-  bool Send(uint64_t cookie, const core::Job& job) {
-    in_send_ = true;
-    const bool ok = provider_->Send(cookie, job, core::Channel::kAlimtalk);
-    in_send_ = false;
-    return ok;
-  }
-  void SendRange(uint64_t first, uint64_t count) {
-    for (uint64_t i = first; i < first + count; ++i) ASSERT_TRUE(Send(i, JobFor(i)));
-  }
-  bool RunUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 15s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-      io_.restart();
-      io_.run_for(5ms);
-    }
-    return done();
-  }
-  void RunFor(std::chrono::milliseconds d) {
-    RunUntil([] { return false; }, d);
-  }
-  // The last report of a cookie is final (anything but kAccepted).
-  bool AllFinal(uint64_t first, uint64_t count) {
-    for (uint64_t i = first; i < first + count; ++i) {
-      auto it = reports_.find(i);
-      if (it == reports_.end() || it->second.back().outcome == O::kAccepted) return false;
-    }
-    return true;
-  }
-  std::vector<O> Outcomes(uint64_t cookie) {
-    std::vector<O> out;
-    for (const AttemptReport& r : reports_[cookie]) out.push_back(r.outcome);
-    return out;
-  }
 
-  boost::asio::io_context io_{1};
   std::unique_ptr<AlimtalkProvider> provider_;
-  std::map<uint64_t, std::vector<AttemptReport>> reports_;
-  size_t report_count_ = 0;
-  bool in_send_ = false;
-  std::function<void(const AttemptReport&)> on_report_;
 };
 
 TEST_F(AlimtalkProviderTest, AThousandJobsAreAcceptedAndDeliveredExactlyOnce) {
@@ -165,12 +70,10 @@ TEST_F(AlimtalkProviderTest, AThousandJobsAreAcceptedAndDeliveredExactlyOnce) {
   EXPECT_EQ(provider_->stats().accepted, 1000u);
   EXPECT_EQ(provider_->stats().finals, 1000u);
   EXPECT_GT(provider_->stats().polls, 0u);
-  sim.Stop();
-  const auto lines = ReadLines(record);
-  EXPECT_EQ(lines.size(), 1000u);
-  std::set<std::string> numbers;
-  for (const std::string& line : lines) numbers.insert(line.substr(0, line.find('\t')));
+  EXPECT_TRUE(sim.Stop());
+  const auto numbers = FirstColumn(record);
   EXPECT_EQ(numbers.size(), 1000u);
+  EXPECT_EQ(std::set<std::string>(numbers.begin(), numbers.end()).size(), 1000u);
   EXPECT_TRUE(numbers.count("01010000001"));
 }
 
@@ -262,8 +165,8 @@ TEST_F(AlimtalkProviderTest, AMixOfCodesMapsThroughTheOneTable) {
   EXPECT_GT(finals[O::kRetry], 0u);
   EXPECT_GT(finals[O::kFailed], 0u);
   EXPECT_GT(finals[O::kUncertain], 0u);
-  sim.Stop();
-  EXPECT_EQ(ReadLines(record).size(), taken) << "every 1000 and 3005 recorded, nothing else";
+  EXPECT_TRUE(sim.Stop());
+  EXPECT_EQ(CountLines(record), taken) << "every 1000 and 3005 recorded, nothing else";
 }
 
 TEST_F(AlimtalkProviderTest, AThrottlingStormIsRetriedUntilEveryJobIsSentOnce) {
@@ -273,29 +176,19 @@ TEST_F(AlimtalkProviderTest, AThrottlingStormIsRetriedUntilEveryJobIsSentOnce) {
   AlimtalkConfig config = Config(sim.port());
   config.batch_size = 20;
   Make(config);
-  // Resend what came back kRetry, as the dispatcher would after its backoff.
   size_t retries = 0;
-  on_report_ = [&](const AttemptReport& r) {
-    if (r.outcome != O::kRetry) return;
+  ResendRetries([&](const AttemptReport& r) {
     EXPECT_EQ(r.code, "HTTP_429");
     ++retries;
-    boost::asio::post(io_, [this, cookie = r.cookie] { ASSERT_TRUE(Send(cookie, JobFor(cookie))); });
-  };
+  });
   SendRange(1, 300);
-  ASSERT_TRUE(RunUntil([&] {
-    for (uint64_t i = 1; i <= 300; ++i) {
-      if (reports_[i].empty() || reports_[i].back().outcome != O::kDelivered) return false;
-    }
-    return true;
-  }, 30s));
+  ASSERT_TRUE(RunUntil([&] { return AllDelivered(1, 300); }, 30s));
   EXPECT_GT(retries, 0u);
   EXPECT_GT(provider_->stats().throttled, 0u);
-  sim.Stop();
-  const auto lines = ReadLines(record);
-  std::set<std::string> numbers;
-  for (const std::string& line : lines) numbers.insert(line.substr(0, line.find('\t')));
-  EXPECT_EQ(lines.size(), 300u);
+  EXPECT_TRUE(sim.Stop());
+  const auto numbers = FirstColumn(record);
   EXPECT_EQ(numbers.size(), 300u);
+  EXPECT_EQ(std::set<std::string>(numbers.begin(), numbers.end()).size(), 300u);
 }
 
 TEST_F(AlimtalkProviderTest, AFullStormReportsRetryAndHonoursRetryAfter) {
@@ -319,13 +212,12 @@ TEST_F(AlimtalkProviderTest, AFullStormReportsRetryAndHonoursRetryAfter) {
 TEST_F(AlimtalkProviderTest, DealerKilledMidRequestIsUncertainAndTheNextSendIsNotSent) {
   TempDir dir;
   const std::string record = dir.path() + "/record.tsv";
-  auto sim = std::make_unique<BizmsgSim>(
-      std::vector<std::string>{"--latency-ms", "5000", "--record", record});
-  Make(Config(sim->port()));
+  BizmsgSim sim({"--latency-ms", "5000", "--record", record});
+  Make(Config(sim.port()));
   SendRange(1, 10);
   // The sim processes (and records) before its latency: wait until it has the request.
-  ASSERT_TRUE(RunUntil([&] { return ReadLines(record).size() == 10; }));
-  sim->Kill();
+  ASSERT_TRUE(RunUntil([&] { return CountLines(record) == 10; }));
+  sim.Kill();
   ASSERT_TRUE(RunUntil([&] { return AllFinal(1, 10); }));
   for (uint64_t i = 1; i <= 10; ++i) {
     ASSERT_EQ(Outcomes(i), std::vector<O>{O::kUncertain}) << "it may have been sent: no resend";
@@ -343,12 +235,7 @@ TEST_F(AlimtalkProviderTest, DealerKilledMidRequestIsUncertainAndTheNextSendIsNo
 }
 
 TEST_F(AlimtalkProviderTest, ReadinessComesBackWhenTheDealerDoes) {
-  uint16_t port;
-  {
-    BizmsgSim first({});
-    port = first.port();
-    first.Kill();
-  }
+  const uint16_t port = bulkd::testing::FreeTcpPort();  // no dealer there yet
   Make(Config(port));
   EXPECT_TRUE(provider_->ready());
   SendRange(1, 2);
@@ -377,8 +264,8 @@ TEST_F(AlimtalkProviderTest, ADroppedReplyIsReplayedWithTheSameKeyWhenTheDealerD
     ASSERT_EQ(Outcomes(i), (std::vector<O>{O::kAccepted, O::kDelivered})) << i;
   }
   EXPECT_EQ(provider_->stats().replays, 2u);
-  sim.Stop();
-  EXPECT_EQ(ReadLines(record).size(), 50u) << "the replay was answered, not sent again";
+  EXPECT_TRUE(sim.Stop());
+  EXPECT_EQ(CountLines(record), 50u) << "the replay was answered, not sent again";
 }
 
 TEST_F(AlimtalkProviderTest, ADroppedReplyIsUncertainWhenTheDealerMayNotDedupe) {
@@ -390,8 +277,8 @@ TEST_F(AlimtalkProviderTest, ADroppedReplyIsUncertainWhenTheDealerMayNotDedupe) 
   ASSERT_TRUE(RunUntil([&] { return AllFinal(1, 20); }));
   for (uint64_t i = 1; i <= 20; ++i) ASSERT_EQ(Outcomes(i), std::vector<O>{O::kUncertain});
   EXPECT_EQ(provider_->stats().replays, 0u);
-  sim.Stop();
-  EXPECT_EQ(ReadLines(record).size(), 20u);
+  EXPECT_TRUE(sim.Stop());
+  EXPECT_EQ(CountLines(record), 20u);
 }
 
 TEST_F(AlimtalkProviderTest, BrokenRepliesAreUncertainRetryOrIgnoredNeverACrash) {
@@ -476,9 +363,7 @@ TEST_F(AlimtalkProviderTest, JobsAlimtalkCannotCarryFailWithoutARequest) {
   ASSERT_TRUE(Send(1, no_template));
   ASSERT_TRUE(Send(2, bad_number));
   ASSERT_TRUE(Send(3, many_vars));
-  in_send_ = true;
-  ASSERT_TRUE(provider_->Send(4, JobFor(4), core::Channel::kSms));
-  in_send_ = false;
+  ASSERT_TRUE(Send(4, JobFor(4), core::Channel::kSms));
   EXPECT_TRUE(reports_.empty()) << "reports are posted, never inline";
   ASSERT_TRUE(RunUntil([&] { return AllFinal(1, 4); }));
   EXPECT_EQ(reports_[1][0].code, "NO_TEMPLATE");

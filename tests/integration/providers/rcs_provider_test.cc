@@ -4,29 +4,30 @@
 // out-of-order results by poll and by webhook.
 #include "providers/http/rcs_provider.h"
 
-#include <boost/asio/post.hpp>
+#include <map>
+#include <set>
 
 #include "providers/http/rcs_result.h"
-#include "tests/integration/providers/http_sim.h"
+#include "tests/support/bizmsg_sim.h"
+#include "tests/support/dealer_fixture.h"
+#include "tests/support/e2e.h"
 
 namespace bulkd::providers::http {
 namespace {
 
 using namespace std::chrono_literals;
+using bulkd::testing::BizmsgSim;
+using bulkd::testing::CountLines;
+using bulkd::testing::FirstColumn;
+using bulkd::testing::ReadLines;
 using bulkd::testing::TempDir;
-using testing::BizmsgSimProcess;
-using testing::FirstColumn;
-using testing::ReadLines;
 
-class RcsProviderTest : public testing::ProviderHarness {
+class RcsProviderTest : public bulkd::testing::DealerFixture {
  protected:
-  RcsConfig Config(const BizmsgSimProcess& sim) {
+  RcsProviderTest() : DealerFixture(core::Channel::kRcs) {}
+  RcsConfig Config(const BizmsgSim& sim) {
     RcsConfig c;
-    c.dealer.base_url = sim.url();
-    c.dealer.batch_size = 100;
-    c.dealer.linger = 2ms;
-    c.dealer.poll_interval = 30ms;
-    c.dealer.request_timeout = 3s;
+    bulkd::testing::UseLoopbackDealer(c.dealer, sim.port());
     c.dealer.throttle_pause = 20ms;
     c.app_key = "rcs-app";
     c.secret_key = "sim-secret";
@@ -39,7 +40,7 @@ class RcsProviderTest : public testing::ProviderHarness {
     provider_obj_ = MakeRcsProvider(io_, std::move(config));
     Attach(*provider_obj_);
   }
-  static core::Job JobFor(uint64_t i) {
+  core::Job JobFor(uint64_t i) const override {
     core::Job job;
     job.id = "rcs-" + std::to_string(i);
     job.tenant = "shop1";
@@ -50,16 +51,13 @@ class RcsProviderTest : public testing::ProviderHarness {
     job.text = "fallback text";
     return job;
   }
-  void SendRange(uint64_t first, uint64_t count) {
-    for (uint64_t i = first; i < first + count; ++i) ASSERT_TRUE(Send(i, JobFor(i), core::Channel::kRcs));
-  }
   std::unique_ptr<DealerProvider> provider_obj_;
 };
 
 TEST_F(RcsProviderTest, JobsAreAcceptedAndDeliveredExactlyOnce) {
   TempDir dir;
   const std::string record = dir.path() + "/rcs.tsv";
-  BizmsgSimProcess sim({"--result-delay-ms", "50", "--record", record});
+  BizmsgSim sim({"--result-delay-ms", "50", "--record", record});
   Make(Config(sim));
   SendRange(1, 500);
   ASSERT_TRUE(RunUntil([&] { return AllFinal(1, 500); }));
@@ -72,8 +70,8 @@ TEST_F(RcsProviderTest, JobsAreAcceptedAndDeliveredExactlyOnce) {
   EXPECT_EQ(report_count_, 1000u);
   EXPECT_EQ(provider_obj_->stats().requests, 5u);
   EXPECT_EQ(provider_obj_->inflight(), 0u);
-  sim.Stop();
-  const auto numbers = FirstColumn(ReadLines(record));
+  EXPECT_TRUE(sim.Stop());
+  const auto numbers = FirstColumn(record);
   EXPECT_EQ(numbers.size(), 500u);
   EXPECT_EQ(std::set<std::string>(numbers.begin(), numbers.end()).size(), 500u);
   EXPECT_EQ(numbers.count(DealerNumberFor(1)), 1u);
@@ -81,7 +79,7 @@ TEST_F(RcsProviderTest, JobsAreAcceptedAndDeliveredExactlyOnce) {
 
 TEST_F(RcsProviderTest, NotCapableFallsBackAtSubmitAndAtFinal) {
   {
-    BizmsgSimProcess sim({"--rcs-mix", "41201:50,41299:50"});
+    BizmsgSim sim({"--rcs-mix", "41201:50,41299:50"});
     Make(Config(sim));
     SendRange(1, 10);
     ASSERT_TRUE(RunUntil([&] { return AllFinal(1, 10); }));
@@ -92,7 +90,7 @@ TEST_F(RcsProviderTest, NotCapableFallsBackAtSubmitAndAtFinal) {
   }
   reports_.clear();
   {
-    BizmsgSimProcess sim({"--rcs-final-mix", "41203:100", "--result-delay-ms", "20"});
+    BizmsgSim sim({"--rcs-final-mix", "41203:100", "--result-delay-ms", "20"});
     Make(Config(sim));
     SendRange(1, 10);
     ASSERT_TRUE(RunUntil([&] { return AllFinal(1, 10); }));
@@ -106,27 +104,18 @@ TEST_F(RcsProviderTest, NotCapableFallsBackAtSubmitAndAtFinal) {
 TEST_F(RcsProviderTest, ATpsStormPausesAndStillEndsEveryJobOnce) {
   TempDir dir;
   const std::string record = dir.path() + "/rcs.tsv";
-  BizmsgSimProcess sim({"--rcs-mix", "0:40,50201:60", "--throttle-percent", "20", "--seed", "9",
+  BizmsgSim sim({"--rcs-mix", "0:40,50201:60", "--throttle-percent", "20", "--seed", "9",
                         "--record", record});
   RcsConfig config = Config(sim);
   config.dealer.batch_size = 20;
   Make(config);
   size_t retries = 0, tps = 0;
-  on_report_ = [&](const AttemptReport& r) {
-    if (r.outcome != O::kRetry) return;
+  ResendRetries([&](const AttemptReport& r) {
     ++retries;
     if (r.code == "50201") ++tps;
-    boost::asio::post(io_, [this, cookie = r.cookie] {
-      ASSERT_TRUE(Send(cookie, JobFor(cookie), core::Channel::kRcs));
-    });
-  };
+  });
   SendRange(1, 300);
-  ASSERT_TRUE(RunUntil([&] {
-    for (uint64_t i = 1; i <= 300; ++i) {
-      if (reports_[i].empty() || reports_[i].back().outcome != O::kDelivered) return false;
-    }
-    return true;
-  }, 60s));
+  ASSERT_TRUE(RunUntil([&] { return AllDelivered(1, 300); }, 60s));
   EXPECT_GT(tps, 0u);
   EXPECT_GE(provider_obj_->stats().throttled, tps);
   for (uint64_t i = 1; i <= 300; ++i) {
@@ -134,14 +123,14 @@ TEST_F(RcsProviderTest, ATpsStormPausesAndStillEndsEveryJobOnce) {
     for (const AttemptReport& r : reports_[i]) accepted += r.outcome == O::kAccepted;
     ASSERT_EQ(accepted, 1u) << i;
   }
-  sim.Stop();
-  const auto numbers = FirstColumn(ReadLines(record));
+  EXPECT_TRUE(sim.Stop());
+  const auto numbers = FirstColumn(record);
   EXPECT_EQ(numbers.size(), 300u) << "each taken exactly once";
   EXPECT_EQ(std::set<std::string>(numbers.begin(), numbers.end()).size(), 300u);
 }
 
 TEST_F(RcsProviderTest, EveryCodeMapsThroughTheOneTable) {
-  BizmsgSimProcess sim({"--rcs-mix", "0:40,41201:10,50201:5,50000:5,40401:10,50401:10,77777:5,41301:5",
+  BizmsgSim sim({"--rcs-mix", "0:40,41201:10,50201:5,50000:5,40401:10,50401:10,77777:5,41301:5",
                         "--rcs-final-mix", "10000:70,10001:10,41301:10,50501:10",
                         "--result-delay-ms", "20", "--seed", "4"});
   Make(Config(sim));
@@ -163,7 +152,7 @@ TEST_F(RcsProviderTest, EveryCodeMapsThroughTheOneTable) {
 }
 
 TEST_F(RcsProviderTest, AFullHttp429StormIsRetryAndCounted) {
-  BizmsgSimProcess sim({"--throttle-percent", "100"});
+  BizmsgSim sim({"--throttle-percent", "100"});
   RcsConfig config = Config(sim);
   config.dealer.batch_size = 5;
   config.dealer.max_connections = 1;
@@ -180,14 +169,14 @@ TEST_F(RcsProviderTest, AFullHttp429StormIsRetryAndCounted) {
 TEST_F(RcsProviderTest, UncertainIsNeverResent) {
   TempDir dir;
   const std::string record = dir.path() + "/rcs.tsv";
-  BizmsgSimProcess sim({"--drop-percent", "100", "--record", record});
+  BizmsgSim sim({"--drop-percent", "100", "--record", record});
   Make(Config(sim));
   SendRange(1, 20);
   ASSERT_TRUE(RunUntil([&] { return AllFinal(1, 20); }));
   for (uint64_t i = 1; i <= 20; ++i) ASSERT_EQ(Outcomes(i), std::vector<O>{O::kUncertain});
   EXPECT_EQ(provider_obj_->stats().replays, 0u);
-  sim.Stop();
-  EXPECT_EQ(ReadLines(record).size(), 20u);
+  EXPECT_TRUE(sim.Stop());
+  EXPECT_EQ(CountLines(record), 20u);
 }
 
 TEST_F(RcsProviderTest, BrokenRepliesGiveClearOutcomesNeverACrash) {
@@ -201,7 +190,7 @@ TEST_F(RcsProviderTest, BrokenRepliesGiveClearOutcomesNeverACrash) {
                         Case{"html-5xx", O::kRetry, "HTTP_502"}}) {
     SCOPED_TRACE(c.fault);
     reports_.clear();
-    BizmsgSimProcess sim({"--fault", c.fault});
+    BizmsgSim sim({"--fault", c.fault});
     Make(Config(sim));
     SendRange(1, 5);
     ASSERT_TRUE(RunUntil([&] { return AllFinal(1, 5); }));
@@ -213,7 +202,7 @@ TEST_F(RcsProviderTest, BrokenRepliesGiveClearOutcomesNeverACrash) {
 }
 
 TEST_F(RcsProviderTest, LateAndOutOfOrderResultsEndEachMessageOnce) {
-  BizmsgSimProcess sim({"--result-delay-ms", "150", "--out-of-order"});
+  BizmsgSim sim({"--result-delay-ms", "150", "--out-of-order"});
   RcsConfig config = Config(sim);
   config.dealer.batch_size = 50;
   Make(config);
@@ -231,7 +220,7 @@ TEST_F(RcsProviderTest, WebhookResultsInAnyOrderAndTwiceEndEachMessageOnce) {
   // repeated. The request id is read from the sim's record file.
   TempDir dir;
   const std::string record = dir.path() + "/rcs.tsv";
-  BizmsgSimProcess sim({"--record", record});
+  BizmsgSim sim({"--record", record});
   RcsConfig config = Config(sim);
   config.dealer.poll_interval = 0ms;
   Make(config);
@@ -263,7 +252,7 @@ TEST_F(RcsProviderTest, WebhookResultsInAnyOrderAndTwiceEndEachMessageOnce) {
 }
 
 TEST_F(RcsProviderTest, JobsRcsCannotCarryFailWithoutARequest) {
-  BizmsgSimProcess sim({});
+  BizmsgSim sim({});
   RcsConfig config = Config(sim);
   config.unsubscribe_number.clear();
   Make(config);

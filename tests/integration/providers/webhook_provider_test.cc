@@ -4,24 +4,28 @@
 // bad replies, and a dead endpoint.
 #include "providers/http/webhook_provider.h"
 
-#include <boost/asio/post.hpp>
+#include <set>
 
-#include "tests/integration/providers/http_sim.h"
+#include "tests/support/bizmsg_sim.h"
+#include "tests/support/dealer_fixture.h"
+#include "tests/support/e2e.h"
 
 namespace bulkd::providers::http {
 namespace {
 
 using namespace std::chrono_literals;
+using bulkd::testing::BizmsgSim;
+using bulkd::testing::CountLines;
+using bulkd::testing::FirstColumn;
+using bulkd::testing::LoopbackUrl;
 using bulkd::testing::TempDir;
-using testing::BizmsgSimProcess;
-using testing::FirstColumn;
-using testing::ReadLines;
 
-class WebhookProviderTest : public testing::ProviderHarness {
+class WebhookProviderTest : public bulkd::testing::DealerFixture {
  protected:
-  WebhookConfig Config(const BizmsgSimProcess& sim) {
+  WebhookProviderTest() : DealerFixture(core::Channel::kWebhook) {}
+  WebhookConfig Config(const BizmsgSim& sim) {
     WebhookConfig c;
-    c.url = sim.url("/hook");
+    c.url = LoopbackUrl(sim.port(), "/hook");
     c.secret = "hook-secret";
     c.request_timeout = 3s;
     return c;
@@ -30,7 +34,7 @@ class WebhookProviderTest : public testing::ProviderHarness {
     provider_obj_ = std::make_unique<WebhookProvider>(io_, std::move(config));
     Attach(*provider_obj_);
   }
-  static core::Job JobFor(uint64_t i) {
+  core::Job JobFor(uint64_t i) const override {
     core::Job job;
     job.id = "cb-" + std::to_string(i);
     job.tenant = "callcentre";
@@ -42,18 +46,13 @@ class WebhookProviderTest : public testing::ProviderHarness {
     job.text = "call me back";
     return job;
   }
-  void SendRange(uint64_t first, uint64_t count) {
-    for (uint64_t i = first; i < first + count; ++i) {
-      ASSERT_TRUE(Send(i, JobFor(i), core::Channel::kWebhook));
-    }
-  }
   std::unique_ptr<WebhookProvider> provider_obj_;
 };
 
 TEST_F(WebhookProviderTest, SignedJobsAreDeliveredExactlyOnce) {
   TempDir dir;
   const std::string record = dir.path() + "/hook.tsv";
-  BizmsgSimProcess sim({"--record", record});
+  BizmsgSim sim({"--record", record});
   Make(Config(sim));
   SendRange(1, 300);
   ASSERT_TRUE(RunUntil([&] { return AllFinal(1, 300); }));
@@ -64,15 +63,15 @@ TEST_F(WebhookProviderTest, SignedJobsAreDeliveredExactlyOnce) {
   }
   EXPECT_EQ(provider_obj_->inflight(), 0u);
   EXPECT_EQ(provider_obj_->stats().delivered, 300u);
-  sim.Stop();
-  const auto keys = FirstColumn(ReadLines(record));
+  EXPECT_TRUE(sim.Stop());
+  const auto keys = FirstColumn(record);
   EXPECT_EQ(keys.size(), 300u);
   EXPECT_EQ(std::set<std::string>(keys.begin(), keys.end()).size(), 300u);
   EXPECT_EQ(keys.count("callcentre:cb-1"), 1u) << "idempotency key is tenant:id";
 }
 
 TEST_F(WebhookProviderTest, AWrongSecretIsRefusedByTheEndpointAndFails) {
-  BizmsgSimProcess sim({});
+  BizmsgSim sim({});
   WebhookConfig config = Config(sim);
   config.secret = "not-the-secret";
   Make(config);
@@ -88,33 +87,22 @@ TEST_F(WebhookProviderTest, AWrongSecretIsRefusedByTheEndpointAndFails) {
 TEST_F(WebhookProviderTest, AStatusStormIsRetriedUntilEveryJobIsTakenOnce) {
   TempDir dir;
   const std::string record = dir.path() + "/hook.tsv";
-  BizmsgSimProcess sim({"--hook-mix", "200:30,429:30,503:20,408:20", "--seed", "5", "--record", record});
+  BizmsgSim sim({"--hook-mix", "200:30,429:30,503:20,408:20", "--seed", "5", "--record", record});
   Make(Config(sim));
   size_t retries = 0;
-  on_report_ = [&](const AttemptReport& r) {
-    if (r.outcome != O::kRetry) return;
-    ++retries;
-    boost::asio::post(io_, [this, cookie = r.cookie] {
-      ASSERT_TRUE(Send(cookie, JobFor(cookie), core::Channel::kWebhook));
-    });
-  };
+  ResendRetries([&](const AttemptReport&) { ++retries; });
   SendRange(1, 200);
-  ASSERT_TRUE(RunUntil([&] {
-    for (uint64_t i = 1; i <= 200; ++i) {
-      if (reports_[i].empty() || reports_[i].back().outcome != O::kDelivered) return false;
-    }
-    return true;
-  }, 30s));
+  ASSERT_TRUE(RunUntil([&] { return AllDelivered(1, 200); }, 30s));
   EXPECT_GT(retries, 100u);
   EXPECT_EQ(provider_obj_->stats().retry, retries);
-  sim.Stop();
-  const auto keys = FirstColumn(ReadLines(record));
+  EXPECT_TRUE(sim.Stop());
+  const auto keys = FirstColumn(record);
   EXPECT_EQ(keys.size(), 200u) << "every job taken exactly once";
   EXPECT_EQ(std::set<std::string>(keys.begin(), keys.end()).size(), 200u);
 }
 
 TEST_F(WebhookProviderTest, OtherClientErrorsFailWithoutRetry) {
-  BizmsgSimProcess sim({"--hook-mix", "400:50,404:50", "--seed", "2"});
+  BizmsgSim sim({"--hook-mix", "400:50,404:50", "--seed", "2"});
   Make(Config(sim));
   SendRange(1, 20);
   ASSERT_TRUE(RunUntil([&] { return AllFinal(1, 20); }));
@@ -127,7 +115,7 @@ TEST_F(WebhookProviderTest, OtherClientErrorsFailWithoutRetry) {
 TEST_F(WebhookProviderTest, ADroppedAnswerIsUncertainAndNeverResent) {
   TempDir dir;
   const std::string record = dir.path() + "/hook.tsv";
-  BizmsgSimProcess sim({"--drop-percent", "100", "--record", record});
+  BizmsgSim sim({"--drop-percent", "100", "--record", record});
   Make(Config(sim));
   SendRange(1, 20);
   ASSERT_TRUE(RunUntil([&] { return AllFinal(1, 20); }));
@@ -137,15 +125,15 @@ TEST_F(WebhookProviderTest, ADroppedAnswerIsUncertainAndNeverResent) {
   }
   EXPECT_EQ(provider_obj_->stats().uncertain, 20u);
   EXPECT_EQ(provider_obj_->stats().replays, 0u);
-  sim.Stop();
-  EXPECT_EQ(ReadLines(record).size(), 20u) << "taken once each, never sent again";
+  EXPECT_TRUE(sim.Stop());
+  EXPECT_EQ(CountLines(record), 20u) << "taken once each, never sent again";
 }
 
 TEST_F(WebhookProviderTest, ADroppedAnswerIsReplayedWhenTheEndpointDedupes) {
   TempDir dir;
   const std::string record = dir.path() + "/hook.tsv";
   // Every first answer is lost; the replay meets the dedupe and is answered 200.
-  BizmsgSimProcess sim({"--drop-percent", "100", "--hook-dedupe", "--record", record});
+  BizmsgSim sim({"--drop-percent", "100", "--hook-dedupe", "--record", record});
   WebhookConfig config = Config(sim);
   config.endpoint_dedupes_idempotency_key = true;
   Make(config);
@@ -153,13 +141,13 @@ TEST_F(WebhookProviderTest, ADroppedAnswerIsReplayedWhenTheEndpointDedupes) {
   ASSERT_TRUE(RunUntil([&] { return AllFinal(1, 20); }));
   for (uint64_t i = 1; i <= 20; ++i) ASSERT_EQ(Outcomes(i), std::vector<O>{O::kDelivered}) << i;
   EXPECT_EQ(provider_obj_->stats().replays, 20u);
-  sim.Stop();
-  EXPECT_EQ(ReadLines(record).size(), 20u) << "the replays were answered, not taken again";
+  EXPECT_TRUE(sim.Stop());
+  EXPECT_EQ(CountLines(record), 20u) << "the replays were answered, not taken again";
 }
 
 TEST_F(WebhookProviderTest, BadRepliesGiveClearOutcomes) {
   {  // A 200 with garbage: the status decides, the body is not read.
-    BizmsgSimProcess sim({"--fault", "garbage-2xx"});
+    BizmsgSim sim({"--fault", "garbage-2xx"});
     Make(Config(sim));
     SendRange(1, 3);
     ASSERT_TRUE(RunUntil([&] { return AllFinal(1, 3); }));
@@ -167,7 +155,7 @@ TEST_F(WebhookProviderTest, BadRepliesGiveClearOutcomes) {
   }
   reports_.clear();
   {  // A truncated answer after processing: uncertain.
-    BizmsgSimProcess sim({"--fault", "truncated"});
+    BizmsgSim sim({"--fault", "truncated"});
     Make(Config(sim));
     SendRange(1, 3);
     ASSERT_TRUE(RunUntil([&] { return AllFinal(1, 3); }));
@@ -176,14 +164,8 @@ TEST_F(WebhookProviderTest, BadRepliesGiveClearOutcomes) {
 }
 
 TEST_F(WebhookProviderTest, ADeadEndpointIsRetryNotSent) {
-  uint16_t port;
-  {
-    BizmsgSimProcess gone({});
-    port = gone.port();
-    gone.Kill();
-  }
   WebhookConfig config;
-  config.url = "http://127.0.0.1:" + std::to_string(port) + "/hook";
+  config.url = LoopbackUrl(bulkd::testing::FreeTcpPort(), "/hook");  // nothing listens
   config.secret = "s";
   Make(config);
   SendRange(1, 5);
@@ -196,7 +178,7 @@ TEST_F(WebhookProviderTest, ADeadEndpointIsRetryNotSent) {
 }
 
 TEST_F(WebhookProviderTest, OtherChannelsFailAndBadConfigNamesTheKey) {
-  BizmsgSimProcess sim({});
+  BizmsgSim sim({});
   Make(Config(sim));
   ASSERT_TRUE(Send(1, JobFor(1), core::Channel::kSms));
   EXPECT_TRUE(reports_.empty()) << "reports are posted, never inline";
@@ -216,7 +198,7 @@ TEST_F(WebhookProviderTest, OtherChannelsFailAndBadConfigNamesTheKey) {
 }
 
 TEST_F(WebhookProviderTest, StopRefusesNewJobs) {
-  BizmsgSimProcess sim({});
+  BizmsgSim sim({});
   Make(Config(sim));
   provider_obj_->Stop();
   EXPECT_FALSE(provider_obj_->ready());
