@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "tools/bulkctl/audit.h"
+
 namespace bulkd::tools {
 
 struct GenCsvOptions {
@@ -47,6 +49,12 @@ struct ReportOptions {
   bool json = false;     // one JSON object instead of the table
 };
 int Report(const ReportOptions& options);
+
+// The accounting audit (tools/bulkctl/audit.h): prints its table, or one JSON object
+// with `json`. Exit codes: 0 every job is accounted for; 1 jobs are missing or ended more
+// than once; 2 bad usage, or the topics could not be read (stderr names the broker, the
+// topic or the file).
+int Audit(const AuditOptions& options, bool json);
 
 // The opt-out sets in Redis (`{key_prefix}optout:{tenant}`; tenant "_global" is the set
 // that applies to every tenant). Numbers are normalised to E.164 (ratelimit::

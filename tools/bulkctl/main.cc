@@ -1,5 +1,5 @@
-// bulkctl — operator's tool: make and enqueue campaigns, report their outcome, manage
-// the opt-out sets.
+// bulkctl — operator's tool: make and enqueue campaigns, report their outcome, audit
+// that every job is accounted for, manage the opt-out sets.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -11,7 +11,7 @@
 
 int main(int argc, char** argv) {
   using namespace bulkd::tools;
-  CLI::App app{"bulkctl: enqueue campaigns into bulkd and report their outcome"};
+  CLI::App app{"bulkctl: enqueue campaigns into bulkd, report and audit their outcome"};
   app.require_subcommand(1);
 
   GenCsvOptions gen;
@@ -47,6 +47,31 @@ int main(int argc, char** argv) {
   rep_cmd->add_option("--expect", rep.expect, "wait until this many jobs finished");
   rep_cmd->add_option("--timeout", rep.timeout_s, "give up after this many seconds");
   rep_cmd->add_flag("--json", rep.json, "print one JSON object");
+
+  AuditOptions aud;
+  bool aud_json = false;
+  auto* aud_cmd = app.add_subcommand(
+      "audit",
+      "account for every job: read bulkd.jobs, the delay tiers, bulkd.events and bulkd.dlq "
+      "up to their high watermarks; exit 0 all accounted for, 1 missing jobs or jobs ended "
+      "more than once, 2 bad usage or unreadable topics");
+  aud_cmd->add_option("--brokers", aud.brokers, "Kafka bootstrap servers")->required();
+  aud_cmd->add_option("--campaign", aud.campaign, "only this campaign's jobs");
+  aud_cmd->add_option("--tenant", aud.tenant, "only this tenant's jobs");
+  aud_cmd->add_option("--smsc-record", aud.smsc_record,
+                      "smsc-sim --record file: count numbers accepted more often than they had jobs");
+  aud_cmd->add_option("--list", aud.list_limit, "ids (and masked numbers) listed per problem")
+      ->check(CLI::Range(size_t{0}, size_t{1000000}))->capture_default_str();
+  aud_cmd->add_option("--timeout", aud.timeout_s, "give up reading after this many seconds")
+      ->check(CLI::Range(1, 86400))->capture_default_str();
+  aud_cmd->add_option("--jobs-topic", aud.jobs_topic, "jobs topic")->capture_default_str();
+  aud_cmd->add_option("--events-topic", aud.events_topic, "events topic")->capture_default_str();
+  aud_cmd->add_option("--dlq-topic", aud.dlq_topic, "DLQ topic")->capture_default_str();
+  aud_cmd->add_option("--defer-prefix", aud.defer_topic_prefix, "delay tiers are <prefix>.<N>s")
+      ->capture_default_str();
+  aud_cmd->add_option("--defer-tiers", aud.defer_tiers_s, "delay tiers in seconds, e.g. 1,10,60")
+      ->delimiter(',')->capture_default_str();
+  aud_cmd->add_flag("--json", aud_json, "print one JSON object");
 
   OptOutOptions opt;
   auto* opt_cmd = app.add_subcommand("optout", "manage the opt-out sets in Redis");
@@ -88,11 +113,16 @@ int main(int argc, char** argv) {
     }
   }
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;  // --help is 0; every usage error exits 2
+  }
   try {
     if (*gen_cmd) return GenCsv(gen);
     if (*enq_cmd) return Enqueue(enq);
     if (*rep_cmd) return Report(rep);
+    if (*aud_cmd) return Audit(aud, aud_json);
     if (*opt_cmd) return OptOut(opt);
   } catch (const std::exception& e) {
     std::cerr << "bulkctl: " << e.what() << "\n";

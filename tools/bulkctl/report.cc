@@ -1,6 +1,5 @@
 // bulkctl report: reads bulkd.jobs, bulkd.events and bulkd.dlq from the beginning (no
 // consumer group) and tallies one outcome per job.
-#include <librdkafka/rdkafka.h>
 #include <simdjson.h>
 
 #include <algorithm>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "tools/bulkctl/commands.h"
+#include "tools/bulkctl/topic_reader.h"
 
 namespace bulkd::tools {
 namespace {
@@ -31,46 +31,6 @@ bool IsTerminalName(std::string_view e) {
          e == "expired" || e == "dead";
 }
 
-rd_kafka_t* NewReader(const std::string& brokers) {
-  char errstr[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  auto set = [&](const char* k, const std::string& v) {
-    if (rd_kafka_conf_set(conf, k, v.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
-      throw std::runtime_error(std::string(k) + ": " + errstr);
-  };
-  set("bootstrap.servers", brokers);
-  set("group.id", "bulkctl-report");  // required by the API; nothing is committed
-  set("enable.auto.commit", "false");
-  set("enable.partition.eof", "false");
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-  if (!rk) throw std::runtime_error(errstr);
-  rd_kafka_poll_set_consumer(rk);
-  return rk;
-}
-
-void AssignFromBeginning(rd_kafka_t* rk, const std::vector<std::string>& topics) {
-  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(64);
-  for (const std::string& topic : topics) {
-    rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
-    const rd_kafka_metadata_t* md = nullptr;
-    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, 10000);
-    if (err || md->topic_cnt != 1 || md->topics[0].err) {
-      if (md) rd_kafka_metadata_destroy(md);
-      rd_kafka_topic_destroy(rkt);
-      throw std::runtime_error("topic " + topic + ": no metadata (" +
-                               rd_kafka_err2str(err ? err : md->topics[0].err) + ")");
-    }
-    for (int p = 0; p < md->topics[0].partition_cnt; ++p) {
-      rd_kafka_topic_partition_list_add(list, topic.c_str(), md->topics[0].partitions[p].id)
-          ->offset = RD_KAFKA_OFFSET_BEGINNING;
-    }
-    rd_kafka_metadata_destroy(md);
-    rd_kafka_topic_destroy(rkt);
-  }
-  rd_kafka_assign(rk, list);
-  rd_kafka_topic_partition_list_destroy(list);
-}
-
 double Percentile(std::vector<double>& values, double q) {
   if (values.empty()) return 0;
   size_t k = static_cast<size_t>(q * static_cast<double>(values.size() - 1));
@@ -81,39 +41,39 @@ double Percentile(std::vector<double>& values, double q) {
 }  // namespace
 
 int Report(const ReportOptions& options) {
-  rd_kafka_t* rk = NewReader(options.brokers);
-  AssignFromBeginning(rk, {options.jobs_topic, options.events_topic, options.dlq_topic});
+  TopicReader reader(options.brokers);
+  reader.Assign({options.jobs_topic, options.events_topic, options.dlq_topic},
+                TopicReader::Until::kForever, 10000);
+  constexpr int kJobs = 0, kEvents = 1, kDlq = 2;  // topic indexes given to Assign
   std::unordered_map<std::string, JobOutcome> jobs;
   uint64_t dlq = 0, jobs_seen = 0, terminal_jobs = 0, duplicate_terminals = 0, bad_events = 0;
   int64_t first_event_ms = INT64_MAX;
   simdjson::ondemand::parser parser;
   simdjson::padded_string buffer;
+  std::vector<TopicRecord> batch;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options.timeout_s);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (options.expect > 0 && terminal_jobs + dlq >= options.expect) break;
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 200);
-    if (!m) continue;
-    if (m->err) {
-      rd_kafka_message_destroy(m);
-      continue;
-    }
-    const std::string topic = rd_kafka_topic_name(m->rkt);
-    if (topic == options.jobs_topic) ++jobs_seen;
-    if (topic == options.dlq_topic) {
-      ++dlq;
-    } else {
-      buffer = simdjson::padded_string(static_cast<const char*>(m->payload), m->len);
+  const auto expected_all = [&] { return options.expect > 0 && terminal_jobs + dlq >= options.expect; };
+  while (std::chrono::steady_clock::now() < deadline && !expected_all()) {
+    reader.Poll(batch, 1024, 200);
+    for (const TopicRecord& m : batch) {
+      if (expected_all()) break;  // the records after it are not tallied
+      if (m.topic == kJobs) ++jobs_seen;
+      if (m.topic == kDlq) {
+        ++dlq;
+        continue;
+      }
+      buffer = simdjson::padded_string(m.value);
       simdjson::ondemand::document doc;
       std::string_view id, event;
       int64_t ts = 0;
       bool ok = !parser.iterate(buffer).get(doc) && !doc["id"].get_string().get(id);
-      if (ok && topic == options.events_topic) {
+      if (ok && m.topic == kEvents) {
         ok = !doc["event"].get_string().get(event) && !doc["ts"].get_int64().get(ts);
       }
       if (!ok) {
         ++bad_events;  // the jobs topic may hold malformed jobs on purpose (DLQ tests)
-      } else if (topic == options.jobs_topic) {
-        jobs[std::string(id)].enqueued_ms = rd_kafka_message_timestamp(m, nullptr);
+      } else if (m.topic == kJobs) {
+        jobs[std::string(id)].enqueued_ms = m.timestamp_ms;
       } else {
         JobOutcome& job = jobs[std::string(id)];
         first_event_ms = std::min(first_event_ms, ts);
@@ -131,10 +91,7 @@ int Report(const ReportOptions& options) {
         }
       }
     }
-    rd_kafka_message_destroy(m);
   }
-  rd_kafka_consumer_close(rk);
-  rd_kafka_destroy(rk);
 
   std::unordered_map<std::string, uint64_t> by_terminal;
   uint64_t fell_back = 0, deferred = 0, retried = 0;
