@@ -11,6 +11,7 @@
 #include <fstream>
 #include <string>
 
+#include "tests/support/audit.h"
 #include "tests/support/child_process.h"
 #include "tests/support/e2e.h"
 #include "tests/support/event_log.h"
@@ -94,6 +95,17 @@ TEST(WorkerCrashEndToEndTest, EveryJobEndsOnceWhenAWorkerIsKilledMidCampaign) {
   // Nobody got the message twice, and the second worker did send the rest.
   EXPECT_EQ(testing::NumbersAcceptedTwice({record}), 0);
   EXPECT_GT(testing::CountLines(record), sent_by_first);
+
+  // The accounting audit agrees: every job of the campaign (its jobs have no campaign
+  // field) ended, none is missing, only the crash window ended twice, no number twice.
+  const tools::AuditReport audit = testing::AuditCampaign(bootstrap, "", record);
+  RecordProperty("audit", tools::AuditJson(audit));
+  EXPECT_EQ(audit.jobs, static_cast<uint64_t>(kJobs));
+  EXPECT_EQ(audit.missing, 0u) << tools::AuditTable(audit);
+  EXPECT_EQ(audit.waiting.jobs, 0u);
+  EXPECT_EQ(audit.ended_more_than_once, static_cast<uint64_t>(ended_twice.jobs));
+  EXPECT_EQ(audit.ended_once + audit.ended_more_than_once, static_cast<uint64_t>(kJobs));
+  EXPECT_EQ(audit.numbers_accepted_twice, 0u);
 }
 
 }  // namespace
