@@ -11,6 +11,13 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev curl
   redis-server kcat prometheus
 )
+# The deploy checks (ctest -L deploy): deploy/k8s/check.sh needs kubectl with `kustomize`
+# (Debian 12's is kubernetes-client), node and npm; deploy/prometheus/check.sh needs
+# promtool (prometheus, above). A kubectl, node or npm already installed from elsewhere
+# is used as it is (their packages would clash over the same files).
+command -v kubectl >/dev/null || packages+=(kubernetes-client)
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 # Independent SMPP peers for the cross-check tests (tshark, Kannel, npm smpp). Not
 # fatal: without them those tests report "skipped".
